@@ -1,0 +1,1 @@
+"""tiersight's Celery workers. Built on `screening`; never imports `api`."""
