@@ -193,12 +193,16 @@ def test_every_restricted_party_rule_has_parties() -> None:
 
 def test_hs_input_map_covers_batteries_and_magnets() -> None:
     products = {product.hs for product in RULESET.hs_inputs.products}
-    assert products == {"850760", "850790", "850511", "850519"}
+    assert {"850760", "850790", "850511", "850519"} <= products
+    # Deeper material chains and the products that carry magnets downstream.
+    assert {"382499", "282590", "720299", "8501", "8703"} <= products
     battery_inputs = RULESET.hs_inputs.input_set("850760")
     assert {"850790", "284290", "250410", "7318", "761610", "850760"} <= set(battery_inputs)
     assert RULESET.hs_inputs.kind_of("850760", "7318159000") == "capital"
     assert RULESET.hs_inputs.kind_of("850511", "2805300000") == "direct"
-    assert RULESET.hs_inputs.input_set("8703800000") == ("8703800000",)
+    assert "850511" in RULESET.hs_inputs.input_set("850152")
+    assert "283324" in RULESET.hs_inputs.input_set("282590")
+    assert RULESET.hs_inputs.input_set("940360") == ("940360",)
 
 
 def test_industry_map_uses_the_longest_prefix() -> None:
