@@ -1,0 +1,198 @@
+"""Each match feature on its own: what it sees, what it returns, what it says."""
+
+from __future__ import annotations
+
+from screening.matching import MatchConfig
+from screening.matching.features import (
+    FEATURES,
+    NAME_FEATURES,
+    Context,
+    Side,
+    acronym,
+    address_overlap,
+    align,
+    combine_names,
+    country_agrees,
+    country_differs,
+    han_characters,
+    latin_tokens,
+    legal_form_differs,
+    numbers_differ,
+    pinyin_transliteration,
+    prepare_name,
+    sounds_alike,
+    words_across_names,
+)
+
+CTX = Context(MatchConfig(), lambda _key: 1.0)
+
+
+def side(name: str, country: str | None = None, address: frozenset[str] = frozenset()) -> Side:
+    return Side(prepare_name(name), country, address)
+
+
+def test_every_feature_has_a_docstring_and_a_unique_name() -> None:
+    names = [fn.__name__ for fn, _ in FEATURES]
+    assert len(names) == len(set(names))
+    assert all(fn.__doc__ and len(fn.__doc__.split()) >= 6 for fn, _ in FEATURES)
+
+
+def test_latin_tokens_equal_names_score_one() -> None:
+    evidence = latin_tokens(side("Acme Trading Co., Ltd."), side("ACME TRADING COMPANY LIMITED"), CTX)
+    assert evidence.value == 1.0
+    assert "'acme'='acme'" in evidence.why
+
+
+def test_latin_tokens_word_order_does_not_matter() -> None:
+    assert latin_tokens(side("Melli Bank"), side("Bank Melli"), CTX).value == 1.0
+
+
+def test_latin_tokens_typo_counts_less_than_equal() -> None:
+    typo = latin_tokens(side("Shazamd Petrochemical"), side("Shazand Petrochemical"), CTX)
+    assert 0.7 < typo.value < 1.0
+    assert "'shazamd'~'shazand' (typo" in typo.why
+
+
+def test_latin_tokens_words_written_together_or_apart_align() -> None:
+    evidence = latin_tokens(side("Zhongke Sanhuan"), side("Zhong Ke San Huan"), CTX)
+    assert evidence.value == 1.0
+    assert "(written together)" in evidence.why
+
+
+def test_latin_tokens_initials_of_some_words_align_next_to_equal_words() -> None:
+    evidence = latin_tokens(side("IC Horvik"), side("International Company Horvik"), CTX)
+    assert evidence.value > 0.8
+    assert "(initials)" in evidence.why
+
+
+def test_latin_tokens_generic_words_and_places_weigh_little() -> None:
+    generic = latin_tokens(side("Gotion"), side("Gotion Group"), CTX).value
+    distinct = latin_tokens(side("Gotion"), side("Gotion Sanhuan"), CTX).value
+    assert generic > 0.85
+    assert distinct < 0.7
+
+
+def test_latin_tokens_rare_words_weigh_more() -> None:
+    rare = {"shenzhen": 1.0, "abc": 5.0, "xyz": 5.0}
+    ctx = Context(MatchConfig(), lambda key: rare.get(key, 1.0))
+    assert latin_tokens(side("Shenzhen ABC"), side("Shenzhen XYZ"), ctx).value < 0.1
+
+
+def test_latin_tokens_spellings_that_sound_alike_align() -> None:
+    assert sounds_alike("sovkomkard", "sovcomcard")
+    assert not sounds_alike("omaki", "omagi")
+    assert latin_tokens(side("Sovkomkard"), side("Sovcomcard"), CTX).value > 0.75
+
+
+def test_han_characters_compare_without_legal_forms() -> None:
+    assert han_characters(side("比亚迪"), side("比亚迪股份有限公司"), CTX).value == 1.0
+    partial = han_characters(side("宁德时代"), side("宁德时代新能源科技股份有限公司"), CTX)
+    assert 0.7 < partial.value < 1.0
+    assert "Chinese characters" in partial.why
+
+
+def test_han_characters_need_han_on_both_sides() -> None:
+    assert han_characters(side("BYD"), side("比亚迪股份有限公司"), CTX).value == 0.0
+
+
+def test_pinyin_transliteration_compares_latin_with_han_both_ways() -> None:
+    forward = pinyin_transliteration(side("Guoxuan High-Tech"), side("国轩高科股份有限公司"), CTX)
+    backward = pinyin_transliteration(side("国轩高科股份有限公司"), side("Guoxuan High-Tech"), CTX)
+    assert forward.value == backward.value == 1.0
+    assert "pinyin of '国轩高科'" in forward.why
+
+
+def test_pinyin_transliteration_aligns_syllables_written_apart() -> None:
+    evidence = pinyin_transliteration(side("Ningde Shi Dai"), side("宁德时代"), CTX)
+    assert evidence.value == 1.0
+
+
+def test_acronym_matches_initials_with_the_legal_form_letter() -> None:
+    evidence = acronym(side("CATL"), side("Contemporary Amperex Technology Co., Limited"), CTX)
+    assert evidence.value == 1.0
+    assert "'catl' is the acronym of" in evidence.why
+    assert acronym(side("Contemporary Amperex Technology Co., Limited"), side("CATL"), CTX).value == 1.0
+
+
+def test_acronym_of_pinyin_syllables() -> None:
+    evidence = acronym(side("BYD"), side("比亚迪股份有限公司"), CTX)
+    assert evidence.value > 0.8
+    assert evidence.why == "'byd' is the acronym of '比亚迪'"
+
+
+def test_acronym_short_and_shared_acronyms_count_less() -> None:
+    four = acronym(side("IRGC"), side("Islamic Revolutionary Guard Corps"), CTX).value
+    three = acronym(side("BIM"), side("Bank of Industry and Mine"), CTX).value
+    two = acronym(side("BM"), side("Bank Melli"), CTX).value
+    assert four > three > two > 0
+    shared = Context(MatchConfig(), lambda _key: 1.0, lambda _key: 20)
+    assert acronym(side("IRGC"), side("Islamic Revolutionary Guard Corps"), shared).value < 0.5
+
+
+def test_acronym_needs_a_short_single_distinctive_word() -> None:
+    assert acronym(side("Catl Amperex"), side("Contemporary Amperex Technology"), CTX).value == 0.0
+
+
+def test_words_across_names_explains_a_query_mixing_aliases() -> None:
+    names = [prepare_name("Sanati Doodeh Fam Co"), prepare_name("Sherkate Doodeh Faam-e Sadaf")]
+    combined = combine_names(names)
+    assert combined is not None
+    evidence = words_across_names(side("Sanati Doodeh Faam"), Side(combined), CTX)
+    assert evidence.value == 1.0
+    assert "across the company's names" in evidence.why
+
+
+def test_words_across_names_leaves_single_names_to_latin_tokens() -> None:
+    combined = combine_names([prepare_name("JL Mag Rare-Earth"), prepare_name("Jinli Yongci")])
+    assert combined is not None
+    assert words_across_names(side("JL Mag"), Side(combined), CTX).value == 0.0
+    assert words_across_names(side("JL Mag"), side("JL Mag Rare-Earth"), CTX).value == 0.0
+
+
+def test_name_features_ignore_the_combined_names() -> None:
+    combined = combine_names([prepare_name("Alpha Beta"), prepare_name("Gamma Delta")])
+    assert combined is not None
+    for feature, _ in NAME_FEATURES:
+        if feature is not words_across_names:
+            assert feature(side("Alpha Beta"), Side(combined), CTX).value == 0.0
+
+
+def test_country_agrees_and_differs_only_when_both_are_known() -> None:
+    assert country_agrees(side("A", "CN"), side("A", "CN"), CTX).why == "country CN agrees"
+    assert country_differs(side("A", "CN"), side("A", "VN"), CTX).value == 1.0
+    assert country_agrees(side("A", None), side("A", "CN"), CTX).value == 0.0
+    assert country_differs(side("A", None), side("A", "CN"), CTX).value == 0.0
+
+
+def test_address_overlap_is_the_share_of_the_shorter_address() -> None:
+    a = side("A", address=frozenset({"ningde", "jiaocheng", "zhangwan"}))
+    b = side("A", address=frozenset({"ningde", "zhangwan"}))
+    assert address_overlap(a, b, CTX).value == 1.0
+    assert address_overlap(a, side("A"), CTX).value == 0.0
+
+
+def test_numbers_differ() -> None:
+    assert numbers_differ(side("Plant No 2"), side("Plant No 3"), CTX).value == 1.0
+    assert numbers_differ(side("Plant No 2"), side("Plant No 2"), CTX).value == 0.0
+    assert numbers_differ(side("Plant"), side("Plant No 3"), CTX).value == 0.0
+
+
+def test_legal_form_never_carries_a_match() -> None:
+    same = legal_form_differs(side("Acme Ltd"), side("Acme Limited"), CTX)
+    assert same.value == 0.0
+    assert "ignored" in same.why
+    assert legal_form_differs(side("Acme LLC"), side("Acme JSC"), CTX).value == 1.0
+    cross = legal_form_differs(side("Acme JSC"), side("艾克美有限公司"), CTX)
+    assert cross.value == 0.0
+    assert all(weight <= 0 for fn, weight in FEATURES if fn is legal_form_differs)
+
+
+def test_align_aligns_each_token_once() -> None:
+    alignment = align(
+        prepare_name("Alpha Alpha Beta").latin,  # type: ignore[arg-type]
+        prepare_name("Alpha Beta").latin,  # type: ignore[arg-type]
+        CTX,
+    )
+    used = [i for pair in alignment.pairs for i in pair.c]
+    assert sorted(used) == [0, 1]
+    assert alignment.score < 1.0
