@@ -1,0 +1,450 @@
+"""The `tiersight` command line (CONTRACT.md section 5).
+
+Exit codes: 0 success, 2 bad input (one line on stderr, never a traceback), 1 internal error.
+`--json` prints machine-readable output on stdout; progress goes to stderr and is quiet with `--json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from screening import ingest, report, services, synth
+from screening.errors import InputError, TiersightError
+from screening.rules import RuleSet, load_rules
+from screening.settings import Settings, get_settings
+from screening.storage.db import make_engine, migrate, session_scope
+from screening.storage.repository import SqlNetworkStore
+
+app = typer.Typer(
+    name="tiersight",
+    help="Screen supplier lists beyond tier 1 for Chinese rare-earth magnet and lithium-ion battery content.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+network_app = typer.Typer(help="Load or generate the shipment network.", no_args_is_help=True)
+rules_app = typer.Typer(help="Check rule folders.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
+app.add_typer(rules_app, name="rules")
+
+T = TypeVar("T")
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: TIERSIGHT_DATABASE_URL).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", help="Rule folder (default: TIERSIGHT_RULES_DIR or rules/).")
+]
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"tiersight: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Run a command body, turning domain errors into one line on stderr and the contract's exit codes."""
+    try:
+        return fn()
+    except InputError as exc:
+        _fail(str(exc), 2)
+    except TiersightError as exc:
+        _fail(str(exc), 1)
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        _fail("interrupted", 1)
+    except Exception as exc:  # the last line of defence: a defect, reported in one line
+        _fail(f"internal error: {type(exc).__name__}: {exc}", 1)
+
+
+def _settings(db: str | None = None, rules: Path | None = None) -> Settings:
+    return get_settings(database_url=db, rules_dir=rules)
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[SqlNetworkStore]:
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        with session_scope(engine) as session:
+            yield SqlNetworkStore(session)
+    finally:
+        engine.dispose()
+
+
+def _rules(settings: Settings) -> RuleSet:
+    return load_rules(settings.rules_dir)
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r} is not a date (YYYY-MM-DD).")
+
+
+def _progress(enabled: bool) -> services.Progress:
+    """A progress printer on stderr that updates at most a few times a second."""
+    last = [0.0]
+
+    def show(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not enabled or (now - last[0] < 0.25 and done != total):
+            return
+        last[0] = now
+        text = f"{stage}: {done:,}/{total:,}" if total else f"{stage}: {done:,} rows"
+        sys.stderr.write(f"\r{text}   ")
+        if total and done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+# --------------------------------------------------------------------------------------------------
+# network
+# --------------------------------------------------------------------------------------------------
+
+
+@network_app.command("load")
+def network_load(
+    shipments: Annotated[Path | None, typer.Argument(help="Shipments CSV (bill-of-lading lines).")] = None,
+    companies: Annotated[Path | None, typer.Option("--companies", help="Company registry CSV.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load shipments and/or a company registry into the network (idempotent, additive)."""
+
+    def body() -> None:
+        settings = _settings(db)
+        with _store(settings) as store:
+            summary = services.load_network(
+                store, shipments=shipments, companies=companies, progress=_progress(not as_json)
+            )
+        if not as_json:
+            sys.stderr.write("\n")
+        data = {
+            "network_version": summary.network_version,
+            "companies": summary.companies,
+            "shipments": summary.shipments,
+            "linked_by_matcher": summary.linked_by_matcher,
+            "loads": [asdict(r) for r in summary.loads],
+            "errors": [asdict(e) for e in summary.errors],
+        }
+        if as_json:
+            _print_json(data)
+            return
+        for record in summary.loads:
+            typer.echo(
+                f"{record.filename}: {record.rows_read:,} rows read, {record.rows_added:,} added, "
+                f"{record.rows_rejected:,} rejected, {record.companies_added:,} new companies"
+            )
+        typer.echo(
+            f"network {summary.network_version}: "
+            f"{summary.companies:,} companies, {summary.shipments:,} shipments"
+        )
+        for error in summary.errors[:20]:
+            typer.echo(f"  line {error.line}, {error.column}: {error.message}", err=True)
+        if len(summary.errors) > 20:
+            typer.echo(f"  ... and {len(summary.errors) - 20:,} more row errors (see --json)", err=True)
+
+    _guard(body)
+
+
+@network_app.command("generate")
+def network_generate(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write shipments.csv, companies.csv, suppliers.csv.")
+    ],
+    scale: Annotated[int, typer.Option("--scale", min=1, help="Size multiplier.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a synthetic but realistic battery and magnet network for demos and benchmarks."""
+
+    def body() -> None:
+        stats = synth.generate(out, scale=scale, seed=seed)
+        if as_json:
+            _print_json({"out": str(out), **asdict(stats)})
+        else:
+            typer.echo(
+                f"wrote {out}: {stats.shipments:,} shipments, {stats.companies:,} companies, "
+                f"{stats.suppliers:,} supplier lines"
+            )
+
+    _guard(body)
+
+
+# --------------------------------------------------------------------------------------------------
+# match, screen, rules
+# --------------------------------------------------------------------------------------------------
+
+
+@app.command("match")
+def match(
+    name: Annotated[str, typer.Argument(help="A supplier name as written.")],
+    country: Annotated[str | None, typer.Option("--country", help="Country (ISO2, ISO3 or name).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 5,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find the network companies a name most likely refers to, best first, with explanations."""
+
+    def body() -> None:
+        from screening.codes import normalize_country
+
+        code = None
+        if country:
+            try:
+                code = normalize_country(country)
+            except ValueError as exc:
+                _fail(f"--country: {exc}.")
+        settings = _settings(db)
+        with _store(settings) as store:
+            snap = services.snapshot(store)
+        candidates = snap.index.search(name, country=code, limit=limit)
+        data = {
+            "candidates": [
+                {
+                    "company_id": c.company_id,
+                    "name": c.name,
+                    "country": c.country,
+                    "score": round(c.score, 4),
+                    "explanation": c.explanation,
+                    "matched_name": c.matched_name,
+                }
+                for c in candidates
+            ]
+        }
+        if as_json:
+            _print_json(data)
+            return
+        if not candidates:
+            typer.echo("no candidates")
+        for c in candidates:
+            typer.echo(
+                f"{c.score:.3f}  {c.company_id}  {c.name} ({c.country or '?'})\n       {c.explanation}"
+            )
+
+    _guard(body)
+
+
+@app.command("screen")
+def screen(
+    suppliers: Annotated[Path, typer.Argument(help="Supplier list or BOM: CSV, XLSX or JSON.")],
+    db: DbOption = None,
+    rules: RulesOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Screen as of this date (default today).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Oldest shipment date (default as-of - 5 y).")
+    ] = None,
+    max_tier: Annotated[int, typer.Option("--max-tier", min=1, max=12)] = 4,
+    fmt: Annotated[str, typer.Option("--format", help="json, csv, html or xlsx.")] = "json",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report here (default stdout).")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default the first).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Screen a supplier list against the network and the rules; write the report."""
+
+    def body() -> None:
+        if fmt not in ("json", "csv", "html", "xlsx"):
+            _fail(f"--format {fmt!r} is not one of json, csv, html, xlsx.")
+        as_of_date = _parse_date(as_of, "--as-of")
+        since_date = _parse_date(since, "--since")
+        if as_of_date and since_date and since_date > as_of_date:
+            _fail("--since is after --as-of.")
+        settings = _settings(db, rules)
+        rule_set = _rules(settings)
+        submission = ingest.read_suppliers_file(suppliers, sheet=sheet)
+        with _store(settings) as store:
+            result = services.screen(
+                store,
+                submission,
+                rule_set,
+                as_of=as_of_date,
+                since=since_date,
+                max_tier=max_tier,
+                progress=_progress(not quiet and out is not None),
+            )
+        data = report.render(result, fmt)
+        if out is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+            if not quiet:
+                typer.echo(_summary_line(result), err=True)
+
+    _guard(body)
+
+
+@rules_app.command("check")
+def rules_check(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Rule folder (default the configured one).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate a rule folder; print its version (content hash) and rule counts."""
+
+    def body() -> None:
+        settings = _settings(rules=directory)
+        rule_set = _rules(settings)
+        kinds: dict[str, int] = {}
+        for rule in rule_set.rules:
+            kinds[rule.kind] = kinds.get(rule.kind, 0) + 1
+        today = dt.date.today()
+        data = {
+            "directory": str(rule_set.directory),
+            "version": rule_set.version,
+            "rules": len(rule_set.rules),
+            "in_force_today": len(rule_set.in_force(today)),
+            "by_kind": kinds,
+            "products": len(rule_set.hs_inputs.products),
+        }
+        if as_json:
+            _print_json(data)
+        else:
+            typer.echo(
+                f"{rule_set.directory}: ok, version {rule_set.version}, {len(rule_set.rules)} rules "
+                f"({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}), "
+                f"{data['in_force_today']} in force today"
+            )
+
+    _guard(body)
+
+
+# --------------------------------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where the network, database and reports go.")] = Path(
+        "out"
+    ),
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a demo network, load it into SQLite, screen the example supplier list, write reports."""
+
+    def body() -> None:
+        def say(message: str) -> None:
+            if not as_json:
+                typer.echo(message, err=True)
+
+        network_dir = out / "network"
+        db_path = out / "demo.db"
+        for stale in (db_path, out / "demo.db-wal", out / "demo.db-shm"):
+            stale.unlink(missing_ok=True)
+        say(f"1/4 generating a synthetic battery and magnet network in {network_dir}/ ...")
+        stats = synth.generate(network_dir, seed=seed)
+        settings = _settings(f"sqlite:///{db_path}")
+        say(f"2/4 loading {stats.shipments:,} shipments and {stats.companies:,} registry companies ...")
+        with _store(settings) as store:
+            loaded = services.load_network(
+                store,
+                shipments=network_dir / "shipments.csv",
+                companies=network_dir / "companies.csv",
+                progress=_progress(not as_json),
+            )
+        if not as_json:
+            sys.stderr.write("\n")
+        suppliers = EXAMPLES / "suppliers.csv"
+        say(f"3/4 screening {suppliers.name} against the network (as of today, up to tier 4) ...")
+        rule_set = _rules(get_settings())
+        submission = ingest.read_suppliers_file(suppliers)
+        with _store(settings) as store:
+            result = services.screen(store, submission, rule_set, progress=_progress(not as_json))
+        say("4/4 writing reports ...")
+        written: dict[str, str] = {}
+        for fmt in ("json", "html", "csv", "xlsx"):
+            path = out / f"report.{fmt}"
+            path.write_bytes(report.render(result, fmt))
+            written[fmt] = str(path)
+        if as_json:
+            _print_json(
+                {
+                    "network_version": loaded.network_version,
+                    "companies": loaded.companies,
+                    "shipments": loaded.shipments,
+                    "reports": written,
+                    "summary": report.report_to_dict(result)["summary"],
+                }
+            )
+            return
+        typer.echo(_demo_summary(result, loaded, written))
+
+    _guard(body)
+
+
+def _summary_line(result: Any) -> str:
+    s = result.summary
+    return (
+        f"{s.lines} lines: {s.matched} matched, {s.ambiguous} ambiguous, {s.unmatched} unmatched, "
+        f"{s.flagged_lines} flagged; {len(result.errors)} row errors"
+    )
+
+
+def _demo_summary(result: Any, loaded: services.LoadSummary, written: dict[str, str]) -> str:
+    s = result.summary
+    lines = [
+        "",
+        f"Network {loaded.network_version}: {loaded.companies:,} companies, {loaded.shipments:,} shipments "
+        f"({loaded.linked_by_matcher:,} bill-of-lading names linked to the registry by the matcher).",
+        _summary_line(result) + ".",
+        "",
+        "Upstream value by tier and origin (all matched lines):",
+    ]
+    for cell in s.upstream[:12]:
+        lines.append(
+            f"  tier {cell.tier}  {cell.origin:<8} ${cell.value_usd:>16,.0f}  {cell.shipments:>6} shipments"
+        )
+    flags: dict[str, int] = {}
+    for line in result.lines:
+        for flag in line.flags:
+            flags[flag.rule_id] = flags.get(flag.rule_id, 0) + 1
+    if flags:
+        lines += ["", "Flags raised (lines per rule):"]
+        lines += [
+            f"  {count:>4}  {rule_id}" for rule_id, count in sorted(flags.items(), key=lambda kv: -kv[1])
+        ]
+    if s.top_upstream_suppliers:
+        lines += ["", "Top upstream suppliers:"]
+        for top in s.top_upstream_suppliers[:5]:
+            lines.append(
+                f"  {top.name[:44]:<44} {top.country or '?':<3} ${top.value_usd:>14,.0f}  "
+                f"{top.recipients} recipients"
+            )
+    lines += ["", "Reports: " + ", ".join(written.values())]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

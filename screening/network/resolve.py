@@ -1,0 +1,113 @@
+"""Entity resolution: one real company gets one id, however messily bills of lading write it.
+
+Each shipper or consignee string goes through three doors, cheapest first:
+
+1. the source's own id (`shipper_id` / `consignee_id`), trusted when present;
+2. its clustering key (`names.name_key`: legal forms, punctuation, case and word order removed,
+   plus the country) already seen -- the same spelling, or a trivially different one, resolves to
+   the company it resolved to before, with no scoring at all;
+3. the matcher, over every company known so far (registry companies with their aliases, and the
+   companies clustered earlier in this and previous loads): a `matched` verdict links the string;
+
+and otherwise it founds a new company whose id is derived from its key, so that loading the same
+file again, or another file naming the same company, lands on the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from screening.matching import MatchConfig, MatchIndex, classify
+from screening.model import Company
+from screening.names import name_key
+
+
+@dataclass(frozen=True, slots=True)
+class NewName:
+    """A spelling to remember for a company: registry name/alias, or a bill-of-lading observation."""
+
+    company_id: str
+    name: str
+    country: str | None
+    kind: str  # "primary" | "alias" | "observed"
+    key: str
+
+
+def derived_company_id(key: str) -> str:
+    """A stable id for a company founded from bill-of-lading names: the same key, the same id."""
+    return "N" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12].upper()
+
+
+@dataclass
+class Resolver:
+    """Resolves party strings to company ids, learning as it goes (new companies, new spellings)."""
+
+    index: MatchIndex
+    keys: dict[str, str]
+    known_ids: set[str]
+    config: MatchConfig = field(default_factory=MatchConfig)
+    new_companies: list[Company] = field(default_factory=list)
+    new_names: list[NewName] = field(default_factory=list)
+    linked: int = 0  # strings linked to an existing company by the matcher
+    _cache: dict[tuple[str, str | None, str | None], str] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, companies: Iterable[Company], keys: dict[str, str]) -> Resolver:
+        known = list(companies)
+        return cls(index=MatchIndex(known), keys=dict(keys), known_ids={c.company_id for c in known})
+
+    def resolve(self, name: str, country: str | None, address: str | None, given_id: str | None) -> str:
+        cache_key = (name, country, given_id)
+        hit = self._cache.get(cache_key)
+        if hit is not None:
+            return hit
+        company_id = self._resolve(name, country, address, given_id)
+        self._cache[cache_key] = company_id
+        return company_id
+
+    def _resolve(self, name: str, country: str | None, address: str | None, given_id: str | None) -> str:
+        key = name_key(name, country)
+        if given_id:
+            if given_id not in self.known_ids:
+                self._found(Company(company_id=given_id, name=name, country=country, address=address), key)
+            elif key not in self.keys:
+                self._observe(given_id, name, country, key)
+            return given_id
+        known = self.keys.get(key)
+        if known is not None:
+            return known
+        verdict = classify(self.index.search(name, country=country, address=address), self.config)
+        if verdict.status == "matched" and verdict.company_id is not None:
+            self.linked += 1
+            self._observe(verdict.company_id, name, country, key)
+            return verdict.company_id
+        company_id = derived_company_id(key)
+        if company_id in self.known_ids:  # the key was seen in an earlier load under another spelling
+            self._observe(company_id, name, country, key)
+            return company_id
+        self._found(Company(company_id=company_id, name=name, country=country, address=address), key)
+        return company_id
+
+    def _found(self, company: Company, key: str) -> None:
+        self.known_ids.add(company.company_id)
+        self.new_companies.append(company)
+        self.index.add(company)
+        self.keys[key] = company.company_id
+        self.new_names.append(NewName(company.company_id, company.name, company.country, "observed", key))
+
+    def _observe(self, company_id: str, name: str, country: str | None, key: str) -> None:
+        self.keys[key] = company_id
+        self.new_names.append(NewName(company_id, name, country, "observed", key))
+        known = self.index.get(company_id)
+        if known is not None:  # the index learns the spelling as one more name of the company
+            self.index.add(
+                Company(company_id=company_id, name=known.name, country=known.country, aliases=(name,))
+            )
+
+    def drain(self) -> tuple[list[Company], list[NewName]]:
+        """Hand over what was learnt since the last drain (to be stored by the caller)."""
+        companies, names = self.new_companies, self.new_names
+        self.new_companies, self.new_names = [], []
+        return companies, names

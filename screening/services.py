@@ -1,0 +1,518 @@
+"""Use cases: load a network, screen a supplier list. They take a store and plain values, never commit.
+
+The store is anything shaped like `NetworkStore` (the SQL repository in `screening.storage`, or an
+in-memory one in tests); the caller owns the transaction and commits when the use case returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+from screening import ingest
+from screening.errors import NetworkLoadError
+from screening.matching import MATCHER_VERSION, MatchConfig, MatchIndex, classify, compare_names
+from screening.model import (
+    SEVERITY_ORDER,
+    Company,
+    Flag,
+    LineResult,
+    Match,
+    PathStep,
+    Provenance,
+    Report,
+    RowError,
+    Shipment,
+    SupplierLine,
+    TopSupplier,
+)
+from screening.names import name_key
+from screening.network.graph import Graph
+from screening.network.resolve import NewName, Resolver
+from screening.report import summarize
+from screening.rules import Rule, RuleSet
+from screening.trace import RuleHits, Window, trace_line
+
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# The store the use cases need
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredShipment:
+    """A shipment row as stored: resolved party ids plus everything the bill of lading said."""
+
+    shipment_id: str
+    shipper_id: str
+    consignee_id: str
+    hs_code: str
+    value_usd: float
+    date: dt.date
+    origin_country: str | None
+    shipper_name: str
+    consignee_name: str
+    shipper_address: str | None
+    shipper_country: str | None
+    consignee_address: str | None
+    consignee_country: str | None
+    description: str | None
+    quantity: float | None
+    weight_kg: float | None
+    port_of_lading: str | None
+    port_of_unlading: str | None
+
+    def as_row(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadRecord:
+    kind: str
+    filename: str
+    rows_read: int
+    rows_added: int
+    rows_rejected: int
+    companies_added: int
+    network_version: str
+
+
+class NetworkStore(Protocol):
+    def network_version(self) -> str: ...
+    def set_network_version(self, version: str) -> None: ...
+    def companies(self) -> list[Company]: ...
+    def name_keys(self) -> dict[str, str]: ...
+    def company_ids(self, ids: Iterable[str]) -> set[str]: ...
+    def add_companies(self, companies: Sequence[Company], source: str) -> None: ...
+    def update_company(self, company: Company, source: str) -> None: ...
+    def add_names(self, names: Sequence[NewName]) -> None: ...
+    def shipment_ids(self, ids: Iterable[str]) -> set[str]: ...
+    def add_shipments(self, rows: Sequence[StoredShipment], load_id: int) -> None: ...
+    def shipments(self) -> Iterator[Shipment]: ...
+    def shipment_count(self) -> int: ...
+    def company_count(self) -> int: ...
+    def start_load(self, kind: str, filename: str, sha256: str) -> int: ...
+    def finish_load(self, load_id: int, record: LoadRecord) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------------
+# Network load
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    loads: tuple[LoadRecord, ...]
+    errors: tuple[RowError, ...]
+    network_version: str
+    companies: int
+    shipments: int
+    linked_by_matcher: int
+
+
+def _next_version(previous: str, digest: str) -> str:
+    return hashlib.sha256(f"{previous}:{digest}".encode()).hexdigest()[:16]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise NetworkLoadError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    return digest.hexdigest()
+
+
+def load_network(
+    store: NetworkStore,
+    *,
+    shipments: Path | None = None,
+    companies: Path | None = None,
+    progress: Progress = _quiet,
+    batch_size: int = 5_000,
+) -> LoadSummary:
+    """Add a registry and/or a shipments file to the network: idempotent and additive.
+
+    The registry goes first so that bill-of-lading names can link to it. A shipment whose id is
+    already stored (the source's id, or one derived from the row's content) is skipped, so loading
+    the same file twice adds nothing. The network version changes only when something was added.
+    """
+    if shipments is None and companies is None:
+        raise NetworkLoadError("Give a shipments file, a company registry, or both.")
+    records: list[LoadRecord] = []
+    errors: list[RowError] = []
+    version = store.network_version()
+    linked = 0
+
+    if companies is not None:
+        record, row_errors = _load_registry(store, companies, version)
+        records.append(record)
+        errors.extend(row_errors)
+        version = record.network_version
+
+    if shipments is not None:
+        record, row_errors, linked = _load_shipments(store, shipments, version, progress, batch_size)
+        records.append(record)
+        errors.extend(row_errors)
+        version = record.network_version
+
+    return LoadSummary(
+        loads=tuple(records),
+        errors=tuple(errors),
+        network_version=version,
+        companies=store.company_count(),
+        shipments=store.shipment_count(),
+        linked_by_matcher=linked,
+    )
+
+
+def _load_registry(store: NetworkStore, path: Path, version: str) -> tuple[LoadRecord, list[RowError]]:
+    sha = _file_sha256(path)
+    companies, errors = ingest.read_companies(path)
+    load_id = store.start_load("companies", path.name, sha)
+    existing = store.company_ids(c.company_id for c in companies)
+    keys = store.name_keys()
+    new = [c for c in companies if c.company_id not in existing]
+    store.add_companies(new, "registry")
+    for company in companies:
+        if company.company_id in existing:
+            store.update_company(company, "registry")
+    names: list[NewName] = []
+    for company in companies:
+        kinds = [("primary", company.name)] + [("alias", a) for a in company.aliases]
+        for kind, name in kinds:
+            key = name_key(name, company.country)
+            if keys.get(key) is None:
+                keys[key] = company.company_id
+                names.append(NewName(company.company_id, name, company.country, kind, key))
+    store.add_names(names)
+    added = len(new) + len(names)
+    if added:
+        version = _next_version(version, sha)
+        store.set_network_version(version)
+    record = LoadRecord(
+        "companies", path.name, len(companies) + len(errors), len(new), len(errors), len(new), version
+    )
+    store.finish_load(load_id, record)
+    return record, errors
+
+
+def _load_shipments(
+    store: NetworkStore, path: Path, version: str, progress: Progress, batch_size: int
+) -> tuple[LoadRecord, list[RowError], int]:
+    sha = _file_sha256(path)
+    _header, rows = ingest.read_shipments(path)
+    load_id = store.start_load("shipments", path.name, sha)
+    resolver = Resolver.start(store.companies(), store.name_keys())
+    errors: list[RowError] = []
+    read = added = companies_added = 0
+    seen: set[str] = set()
+    pending: list[ingest.ShipmentRow] = []
+
+    def flush() -> None:
+        nonlocal added, companies_added
+        if not pending:
+            return
+        ids = [_shipment_id(r) for r in pending]
+        stored = store.shipment_ids(ids)
+        batch: list[StoredShipment] = []
+        for row, sid in zip(pending, ids, strict=True):
+            if sid in stored or sid in seen:
+                continue
+            seen.add(sid)
+            shipper = resolver.resolve(
+                row.shipper_name, row.shipper_country, row.shipper_address, row.shipper_id
+            )
+            consignee = resolver.resolve(
+                row.consignee_name, row.consignee_country, row.consignee_address, row.consignee_id
+            )
+            batch.append(_stored(row, sid, shipper, consignee))
+        new_companies, new_names = resolver.drain()
+        store.add_companies(new_companies, "derived")
+        store.add_names(new_names)
+        store.add_shipments(batch, load_id)
+        companies_added += len(new_companies)
+        added += len(batch)
+        pending.clear()
+        progress("load", read, 0)
+
+    for item in rows:
+        if isinstance(item, RowError):
+            errors.append(item)
+            continue
+        read += 1
+        pending.append(item)
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    if added or companies_added:
+        version = _next_version(version, sha)
+        store.set_network_version(version)
+    rejected = len({e.line for e in errors})
+    record = LoadRecord("shipments", path.name, read + rejected, added, rejected, companies_added, version)
+    store.finish_load(load_id, record)
+    return record, errors, resolver.linked
+
+
+def _shipment_id(row: ingest.ShipmentRow) -> str:
+    """The source's id, or one derived from the row's content so that a reload is recognised."""
+    if row.shipment_id:
+        return row.shipment_id
+    content = "\x1f".join(
+        str(v)
+        for v in (
+            row.shipper_name,
+            row.consignee_name,
+            row.hs_code,
+            row.value_usd,
+            row.date.isoformat(),
+            row.shipper_country,
+            row.consignee_country,
+            row.origin_country,
+            row.description,
+            row.quantity,
+            row.weight_kg,
+            row.port_of_lading,
+            row.port_of_unlading,
+        )
+    )
+    return "H" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:20]
+
+
+def _stored(row: ingest.ShipmentRow, sid: str, shipper: str, consignee: str) -> StoredShipment:
+    return StoredShipment(
+        shipment_id=sid,
+        shipper_id=shipper,
+        consignee_id=consignee,
+        hs_code=row.hs_code,
+        value_usd=row.value_usd,
+        date=row.date,
+        origin_country=row.origin_country or row.shipper_country,
+        shipper_name=row.shipper_name,
+        consignee_name=row.consignee_name,
+        shipper_address=row.shipper_address,
+        shipper_country=row.shipper_country,
+        consignee_address=row.consignee_address,
+        consignee_country=row.consignee_country,
+        description=row.description,
+        quantity=row.quantity,
+        weight_kg=row.weight_kg,
+        port_of_lading=row.port_of_lading,
+        port_of_unlading=row.port_of_unlading,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Network snapshot (matching index + graph), built once per network version
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: str
+    companies: dict[str, Company]
+    index: MatchIndex
+    graph: Graph
+
+
+_snapshots: dict[str, Snapshot] = {}
+_snapshot_lock = threading.Lock()
+
+
+def snapshot(store: NetworkStore) -> Snapshot:
+    """The network as tracing and matching need it, cached in-process per network version."""
+    version = store.network_version()
+    with _snapshot_lock:
+        cached = _snapshots.get(version)
+        if cached is not None:
+            return cached
+        companies = store.companies()
+        built = Snapshot(
+            version=version,
+            companies={c.company_id: c for c in companies},
+            index=MatchIndex(companies),
+            graph=Graph.build(store.shipments(), companies, version=version),
+        )
+        _snapshots.clear()  # one network per process; keep memory flat
+        _snapshots[version] = built
+        return built
+
+
+# --------------------------------------------------------------------------------------------------
+# Screening
+# --------------------------------------------------------------------------------------------------
+
+
+def screen(
+    store: NetworkStore,
+    submission: ingest.IngestResult,
+    rules: RuleSet,
+    *,
+    as_of: dt.date | None = None,
+    since: dt.date | None = None,
+    max_tier: int = 4,
+    config: MatchConfig | None = None,
+    progress: Progress = _quiet,
+) -> Report:
+    """Match every line, trace the matched ones, evaluate the rules in force, assemble the report."""
+    as_of = as_of or dt.date.today()
+    window = Window.default(as_of, since)
+    config = config or MatchConfig()
+    snap = snapshot(store)
+    in_force = rules.in_force(as_of)
+    party_rules = [r for r in in_force if r.kind == "restricted_party"]
+    members = {r.id: _party_members(snap.index, rules.parties.get(r.id, ()), config) for r in party_rules}
+
+    results: list[LineResult] = []
+    counted_all: dict[int, None] = {}
+    total = len(submission.lines)
+    for done, line in enumerate(submission.lines, start=1):
+        match = classify(
+            snap.index.search(
+                line.supplier_name, country=line.supplier_country, address=line.supplier_address
+            ),
+            config,
+        )
+        result = _screen_line(
+            snap, line, match, rules, in_force, members, window, max_tier, config, counted_all
+        )
+        results.append(result)
+        progress("screen", done, total)
+
+    top = _top_upstream_suppliers(snap.graph, counted_all)
+    provenance = Provenance(
+        rules_version=rules.version,
+        network_version=snap.version,
+        matcher_version=MATCHER_VERSION,
+        input_sha256=submission.sha256,
+        input_name=submission.filename,
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    )
+    return Report(
+        as_of=as_of,
+        since=window.since,
+        max_tier=max_tier,
+        provenance=provenance,
+        lines=tuple(results),
+        summary=summarize(results, top_suppliers=top),
+        errors=submission.errors,
+    )
+
+
+def _party_members(index: MatchIndex, parties: Sequence[Company], config: MatchConfig) -> frozenset[str]:
+    """Network companies that a restricted-party list names, found with the same matcher."""
+    members: set[str] = set()
+    for party in parties:
+        for name in (party.name, *party.aliases):
+            verdict = classify(index.search(name, country=party.country), config)
+            if verdict.status == "matched" and verdict.company_id is not None:
+                members.add(verdict.company_id)
+    return frozenset(members)
+
+
+def _screen_line(
+    snap: Snapshot,
+    line: SupplierLine,
+    match: Match,
+    rules: RuleSet,
+    in_force: Sequence[Rule],
+    members: dict[str, frozenset[str]],
+    window: Window,
+    max_tier: int,
+    config: MatchConfig,
+    counted_all: dict[int, None],
+) -> LineResult:
+    if match.status != "matched" or match.company_id is None:
+        flags = _unmatched_party_flags(line, rules, in_force, config)
+        return LineResult(line=line.line, input=line.input, match=match, flags=flags)
+    origin = match.country or line.supplier_country
+    traced = trace_line(
+        snap.graph,
+        company_id=match.company_id,
+        hs_code=line.hs_code,
+        line_value=line.annual_value_usd,
+        line_origin=origin,
+        inputs=rules.hs_inputs,
+        window=window,
+        max_tier=max_tier,
+        rules=in_force,
+        party_members=members,
+    )
+    counted_all.update(dict.fromkeys(traced.counted))
+    by_id = {r.id: r for r in in_force}
+    flags = tuple(_flag(by_id[rule_id], hits) for rule_id, hits in _ordered(traced.hits, by_id))
+    return LineResult(line=line.line, input=line.input, match=match, upstream=traced.upstream, flags=flags)
+
+
+def _ordered(hits: dict[str, RuleHits], by_id: dict[str, Rule]) -> list[tuple[str, RuleHits]]:
+    return sorted(hits.items(), key=lambda kv: (-SEVERITY_ORDER[by_id[kv[0]].severity], kv[1].tier, kv[0]))
+
+
+def _flag(rule: Rule, hits: RuleHits) -> Flag:
+    return Flag(
+        rule_id=rule.id,
+        kind=rule.kind,
+        severity=rule.severity,
+        tier=hits.tier,
+        value_usd=round(hits.value_usd, 2),
+        hits=hits.hits,
+        path=hits.path,
+        title=rule.title,
+        note=rule.note or "",
+        source=str(rule.source),
+        tariff_rate_pct=rule.tariff.rate_pct if rule.tariff is not None else None,
+    )
+
+
+def _unmatched_party_flags(
+    line: SupplierLine, rules: RuleSet, in_force: Sequence[Rule], config: MatchConfig
+) -> tuple[Flag, ...]:
+    """A line not matched to the network is still screened by name against restricted-party lists."""
+    flags = []
+    for rule in in_force:
+        if rule.kind != "restricted_party" or not rule.matches_goods(line.supplier_country, line.hs_code, 1):
+            continue
+        for party in rules.parties.get(rule.id, ()):
+            candidate = compare_names(line.supplier_name, line.supplier_country, party)
+            if candidate.score >= config.match_threshold:
+                step = PathStep(company_id=party.company_id, tier=1, name=line.supplier_name)
+                hits = RuleHits(rule.id, 1, line.annual_value_usd or 0.0, 1, (step,))
+                flags.append(_flag(rule, hits))
+                break
+    return tuple(flags)
+
+
+def _top_upstream_suppliers(
+    graph: Graph, counted: dict[int, None], limit: int = 10
+) -> tuple[TopSupplier, ...]:
+    """Shippers of counted shipments by value (each shipment once), with distinct recipients."""
+    value: dict[str, float] = {}
+    recipients: dict[str, set[str]] = {}
+    for i in counted:
+        shipper = graph.shipper[i]
+        value[shipper] = value.get(shipper, 0.0) + graph.value_usd[i]
+        recipients.setdefault(shipper, set()).add(graph.consignee[i])
+    ranked = sorted(value.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return tuple(
+        TopSupplier(
+            company_id=cid,
+            name=graph.company_name(cid) or cid,
+            country=graph.company_country(cid),
+            value_usd=round(v, 2),
+            recipients=len(recipients[cid]),
+        )
+        for cid, v in ranked
+    )

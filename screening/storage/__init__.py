@@ -1,0 +1,1 @@
+"""Outer ring: database engine, sessions, table models, repositories and alembic migrations."""

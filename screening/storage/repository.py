@@ -1,0 +1,192 @@
+"""Repositories: the only code that turns table rows into `screening.model` values and back.
+
+They add and flush; they never commit (the caller's session scope does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+
+from sqlalchemy import func, insert, select
+from sqlmodel import Session, col
+
+from screening.model import Company, Shipment
+from screening.network.resolve import NewName
+from screening.services import LoadRecord, StoredShipment
+from screening.storage.tables import CompanyNameRow, CompanyRow, MetaRow, NetworkLoadRow, ShipmentRow
+
+_BATCH = 900  # stays under SQLite's bound-parameter limit for IN (...) lookups
+
+
+class SqlNetworkStore:
+    """The network (companies, their names, shipments, load history) in a SQL database."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- meta -------------------------------------------------------------------------------------
+    def network_version(self) -> str:
+        row = self.session.get(MetaRow, "network_version")
+        return row.value if row else "empty"
+
+    def set_network_version(self, version: str) -> None:
+        row = self.session.get(MetaRow, "network_version")
+        if row is None:
+            self.session.add(MetaRow(key="network_version", value=version))
+        else:
+            row.value = version
+        self.session.flush()
+
+    # -- companies --------------------------------------------------------------------------------
+    def companies(self) -> list[Company]:
+        """Every company with all its other names as aliases (registry aliases and observed spellings)."""
+        names: dict[str, list[str]] = {}
+        for company_id, name in self.session.execute(
+            select(col(CompanyNameRow.company_id), col(CompanyNameRow.name)).order_by(col(CompanyNameRow.id))
+        ):
+            names.setdefault(company_id, []).append(name)
+        result = []
+        for row in self.session.execute(select(CompanyRow).order_by(col(CompanyRow.company_id))).scalars():
+            aliases = tuple(dict.fromkeys(n for n in names.get(row.company_id, ()) if n != row.name))
+            result.append(
+                Company(
+                    company_id=row.company_id,
+                    name=row.name,
+                    country=row.country,
+                    address=row.address,
+                    aliases=aliases,
+                    lei=row.lei,
+                )
+            )
+        return result
+
+    def company(self, company_id: str) -> Company | None:
+        row = self.session.get(CompanyRow, company_id)
+        if row is None:
+            return None
+        return Company(row.company_id, row.name, row.country, row.address, (), row.lei)
+
+    def name_keys(self) -> dict[str, str]:
+        return {
+            key: cid
+            for key, cid in self.session.execute(
+                select(col(CompanyNameRow.key), col(CompanyNameRow.company_id))
+            )
+        }
+
+    def company_ids(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        batch = list(ids)
+        for start in range(0, len(batch), _BATCH):
+            chunk = batch[start : start + _BATCH]
+            found.update(
+                self.session.execute(
+                    select(col(CompanyRow.company_id)).where(col(CompanyRow.company_id).in_(chunk))
+                ).scalars()
+            )
+        return found
+
+    def add_companies(self, companies: Sequence[Company], source: str) -> None:
+        if companies:
+            self.session.execute(
+                insert(CompanyRow),
+                [
+                    {
+                        "company_id": c.company_id,
+                        "name": c.name,
+                        "country": c.country,
+                        "address": c.address,
+                        "lei": c.lei,
+                        "source": source,
+                    }
+                    for c in companies
+                ],
+            )
+
+    def update_company(self, company: Company, source: str) -> None:
+        row = self.session.get(CompanyRow, company.company_id)
+        if row is not None:
+            row.name, row.country, row.address, row.lei, row.source = (
+                company.name,
+                company.country,
+                company.address,
+                company.lei,
+                source,
+            )
+
+    def add_names(self, names: Sequence[NewName]) -> None:
+        if names:
+            self.session.execute(
+                insert(CompanyNameRow),
+                [
+                    {
+                        "company_id": n.company_id,
+                        "name": n.name,
+                        "country": n.country,
+                        "kind": n.kind,
+                        "key": n.key,
+                    }
+                    for n in names
+                ],
+            )
+
+    # -- shipments --------------------------------------------------------------------------------
+    def shipment_ids(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        batch = list(ids)
+        for start in range(0, len(batch), _BATCH):
+            chunk = batch[start : start + _BATCH]
+            found.update(
+                self.session.execute(
+                    select(col(ShipmentRow.shipment_id)).where(col(ShipmentRow.shipment_id).in_(chunk))
+                ).scalars()
+            )
+        return found
+
+    def add_shipments(self, rows: Sequence[StoredShipment], load_id: int) -> None:
+        if rows:
+            self.session.execute(insert(ShipmentRow), [{**r.as_row(), "load_id": load_id} for r in rows])
+
+    def shipments(self) -> Iterator[Shipment]:
+        query = select(
+            col(ShipmentRow.shipment_id),
+            col(ShipmentRow.shipper_id),
+            col(ShipmentRow.consignee_id),
+            col(ShipmentRow.hs_code),
+            col(ShipmentRow.value_usd),
+            col(ShipmentRow.date),
+            col(ShipmentRow.origin_country),
+        )
+        for row in self.session.execute(query.execution_options(yield_per=10_000)):
+            yield Shipment(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+    def shipment_count(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(ShipmentRow)).scalar_one())
+
+    def company_count(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(CompanyRow)).scalar_one())
+
+    # -- loads ------------------------------------------------------------------------------------
+    def start_load(self, kind: str, filename: str, sha256: str) -> int:
+        row = NetworkLoadRow(
+            kind=kind,
+            filename=filename,
+            sha256=sha256,
+            loaded_at=dt.datetime.now(dt.UTC),
+            network_version="",
+        )
+        self.session.add(row)
+        self.session.flush()
+        assert row.id is not None
+        return row.id
+
+    def finish_load(self, load_id: int, record: LoadRecord) -> None:
+        row = self.session.get(NetworkLoadRow, load_id)
+        assert row is not None
+        row.rows_read = record.rows_read
+        row.rows_added = record.rows_added
+        row.rows_rejected = record.rows_rejected
+        row.companies_added = record.companies_added
+        row.network_version = record.network_version
+        self.session.flush()
