@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +20,7 @@ import typer
 
 from screening import ingest, report, services, synth
 from screening.errors import InputError, TiersightError
+from screening.model import SEVERITY_ORDER, Report, UpstreamCell
 from screening.rules import RuleSet, load_rules
 from screening.settings import Settings, get_settings
 from screening.storage.db import make_engine, migrate, session_scope
@@ -400,7 +401,7 @@ def demo(
     _guard(body)
 
 
-def _summary_line(result: Any) -> str:
+def _summary_line(result: Report) -> str:
     s = result.summary
     return (
         f"{s.lines} lines: {s.matched} matched, {s.ambiguous} ambiguous, {s.unmatched} unmatched, "
@@ -408,29 +409,43 @@ def _summary_line(result: Any) -> str:
     )
 
 
-def _demo_summary(result: Any, loaded: services.LoadSummary, written: dict[str, str]) -> str:
+def _origin_tier_table(cells: Sequence[UpstreamCell], rows: int = 8) -> list[str]:
+    """Upstream value as an origin x tier table, largest origins (beyond tier 1) first."""
+    tiers = sorted({c.tier for c in cells})
+    if not tiers:
+        return []
+    table: dict[str, dict[int, float]] = {}
+    for c in cells:
+        table.setdefault(c.origin, {})[c.tier] = c.value_usd
+    ranked = sorted(table, key=lambda o: -sum(v for t, v in table[o].items() if t > 1))
+    out = ["Upstream value in USD by origin and tier (tier 1 = the lines themselves):"]
+    out.append("  origin   " + "".join(f"{'tier ' + str(t):>16}" for t in tiers))
+    for origin in ranked[:rows]:
+        out.append(f"  {origin:<8} " + "".join(f"{table[origin].get(t, 0.0):>16,.0f}" for t in tiers))
+    if len(ranked) > rows:
+        rest = {t: sum(table[o].get(t, 0.0) for o in ranked[rows:]) for t in tiers}
+        out.append(f"  {'other':<8} " + "".join(f"{rest[t]:>16,.0f}" for t in tiers))
+    return out
+
+
+def _demo_summary(result: Report, loaded: services.LoadSummary, written: dict[str, str]) -> str:
     s = result.summary
     lines = [
         "",
         f"Network {loaded.network_version}: {loaded.companies:,} companies, {loaded.shipments:,} shipments "
-        f"({loaded.linked_by_matcher:,} bill-of-lading names linked to the registry by the matcher).",
+        f"({loaded.linked_by_matcher:,} bill-of-lading spellings linked to a known company by the matcher).",
         _summary_line(result) + ".",
         "",
-        "Upstream value by tier and origin (all matched lines):",
     ]
-    for cell in s.upstream[:12]:
-        lines.append(
-            f"  tier {cell.tier}  {cell.origin:<8} ${cell.value_usd:>16,.0f}  {cell.shipments:>6} shipments"
-        )
-    flags: dict[str, int] = {}
+    lines += _origin_tier_table(s.upstream)
+    flags: dict[tuple[str, str], int] = {}
     for line in result.lines:
         for flag in line.flags:
-            flags[flag.rule_id] = flags.get(flag.rule_id, 0) + 1
+            flags[(flag.severity, flag.rule_id)] = flags.get((flag.severity, flag.rule_id), 0) + 1
     if flags:
-        lines += ["", "Flags raised (lines per rule):"]
-        lines += [
-            f"  {count:>4}  {rule_id}" for rule_id, count in sorted(flags.items(), key=lambda kv: -kv[1])
-        ]
+        lines += ["", "Flags raised (lines per rule, most severe first):"]
+        ranked = sorted(flags.items(), key=lambda kv: (-SEVERITY_ORDER[kv[0][0]], -kv[1], kv[0][1]))
+        lines += [f"  {count:>4}  {severity:<6}  {rule_id}" for (severity, rule_id), count in ranked]
     if s.top_upstream_suppliers:
         lines += ["", "Top upstream suppliers:"]
         for top in s.top_upstream_suppliers[:5]:

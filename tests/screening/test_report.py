@@ -499,12 +499,12 @@ def test_html_escapes_names_from_the_submitted_file() -> None:
 def test_html_puts_the_summary_first_then_flagged_ambiguous_unmatched_and_errors() -> None:
     page = render_html(sample_report()).decode("utf-8")
     order = [
-        page.index('id="provenance"'),
         page.index('id="summary"'),
         page.index('id="flagged"'),
         page.index('id="ambiguous"'),
         page.index('id="unmatched"'),
         page.index('id="errors"'),
+        page.index('id="provenance"'),
     ]
     assert order == sorted(order)
     assert page.index("Seoul Anode") < page.index('id="flagged"')
