@@ -283,7 +283,7 @@ def screen(
                 as_of=as_of_date,
                 since=since_date,
                 max_tier=max_tier,
-                progress=_progress(not quiet and out is not None),
+                progress=_progress(not quiet),
             )
         data = report.render(result, fmt)
         if out is None:

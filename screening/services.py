@@ -320,12 +320,37 @@ def _stored(row: ingest.ShipmentRow, sid: str, shipper: str, consignee: str) -> 
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    version: str
-    companies: dict[str, Company]
-    index: MatchIndex
-    graph: Graph
+    """The network as matching and tracing need it: built lazily, once per network version.
+
+    `match` needs only the index; `screen` needs the graph too. Each part is built on first use
+    and then shared by every screening of the same version in this process (threads included).
+    """
+
+    def __init__(self, store: NetworkStore, version: str) -> None:
+        self.version = version
+        self._lock = threading.Lock()
+        self._companies = {c.company_id: c for c in store.companies()}
+        self._index: MatchIndex | None = None
+        self._graph: Graph | None = None
+
+    @property
+    def companies(self) -> dict[str, Company]:
+        return self._companies
+
+    @property
+    def index(self) -> MatchIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = MatchIndex(self._companies.values())
+            return self._index
+
+    def graph(self, store: NetworkStore) -> Graph:
+        """The shipment graph, read from `store` the first time it is asked for."""
+        with self._lock:
+            if self._graph is None:
+                self._graph = Graph.build(store.shipments(), self._companies.values(), version=self.version)
+            return self._graph
 
 
 _snapshots: dict[str, Snapshot] = {}
@@ -333,22 +358,15 @@ _snapshot_lock = threading.Lock()
 
 
 def snapshot(store: NetworkStore) -> Snapshot:
-    """The network as tracing and matching need it, cached in-process per network version."""
+    """The current network version's snapshot, cached in-process (one version kept at a time)."""
     version = store.network_version()
     with _snapshot_lock:
         cached = _snapshots.get(version)
-        if cached is not None:
-            return cached
-        companies = store.companies()
-        built = Snapshot(
-            version=version,
-            companies={c.company_id: c for c in companies},
-            index=MatchIndex(companies),
-            graph=Graph.build(store.shipments(), companies, version=version),
-        )
-        _snapshots.clear()  # one network per process; keep memory flat
-        _snapshots[version] = built
-        return built
+        if cached is None:
+            cached = Snapshot(store, version)
+            _snapshots.clear()
+            _snapshots[version] = cached
+        return cached
 
 
 # --------------------------------------------------------------------------------------------------
@@ -372,6 +390,7 @@ def screen(
     window = Window.default(as_of, since)
     config = config or MatchConfig()
     snap = snapshot(store)
+    graph = snap.graph(store)
     in_force = rules.in_force(as_of)
     party_rules = [r for r in in_force if r.kind == "restricted_party"]
     members = {r.id: _party_members(snap.index, rules.parties.get(r.id, ()), config) for r in party_rules}
@@ -387,12 +406,12 @@ def screen(
             config,
         )
         result = _screen_line(
-            snap, line, match, rules, in_force, members, window, max_tier, config, counted_all
+            graph, line, match, rules, in_force, members, window, max_tier, config, counted_all
         )
         results.append(result)
         progress("screen", done, total)
 
-    top = _top_upstream_suppliers(snap.graph, counted_all)
+    top = _top_upstream_suppliers(graph, counted_all)
     provenance = Provenance(
         rules_version=rules.version,
         network_version=snap.version,
@@ -424,7 +443,7 @@ def _party_members(index: MatchIndex, parties: Sequence[Company], config: MatchC
 
 
 def _screen_line(
-    snap: Snapshot,
+    graph: Graph,
     line: SupplierLine,
     match: Match,
     rules: RuleSet,
@@ -440,7 +459,7 @@ def _screen_line(
         return LineResult(line=line.line, input=line.input, match=match, flags=flags)
     origin = match.country or line.supplier_country
     traced = trace_line(
-        snap.graph,
+        graph,
         company_id=match.company_id,
         hs_code=line.hs_code,
         line_value=line.annual_value_usd,
