@@ -444,6 +444,8 @@ def test_shipments_lie_in_the_window_before_as_of(network: Network) -> None:
 
 
 def test_every_hs_code_exists_in_hs_2022(network: Network) -> None:
+    if not HS_2022.exists():
+        pytest.skip(f"the HS 2022 nomenclature is not present at {HS_2022}")
     with HS_2022.open(encoding="utf-8", newline="") as handle:
         subheadings = {row["hscode"] for row in csv.DictReader(handle) if row["level"] == "6"}
     used = {s.hs6 for s in network.shipments}
