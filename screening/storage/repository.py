@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
 from screening.model import Company, Shipment
@@ -76,16 +77,7 @@ class SqlNetworkStore:
         }
 
     def company_ids(self, ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        batch = list(ids)
-        for start in range(0, len(batch), _BATCH):
-            chunk = batch[start : start + _BATCH]
-            found.update(
-                self.session.execute(
-                    select(col(CompanyRow.company_id)).where(col(CompanyRow.company_id).in_(chunk))
-                ).scalars()
-            )
-        return found
+        return self._existing(col(CompanyRow.company_id), ids)
 
     def add_companies(self, companies: Sequence[Company], source: str) -> None:
         if companies:
@@ -133,15 +125,15 @@ class SqlNetworkStore:
 
     # -- shipments --------------------------------------------------------------------------------
     def shipment_ids(self, ids: Iterable[str]) -> set[str]:
+        return self._existing(col(ShipmentRow.shipment_id), ids)
+
+    def _existing(self, column: Mapped[str], ids: Iterable[str]) -> set[str]:
+        """Which of `ids` are stored in `column`, asked in batches that fit any driver's limits."""
         found: set[str] = set()
         batch = list(ids)
         for start in range(0, len(batch), _BATCH):
             chunk = batch[start : start + _BATCH]
-            found.update(
-                self.session.execute(
-                    select(col(ShipmentRow.shipment_id)).where(col(ShipmentRow.shipment_id).in_(chunk))
-                ).scalars()
-            )
+            found.update(self.session.execute(select(column).where(column.in_(chunk))).scalars())
         return found
 
     def add_shipments(self, rows: Sequence[StoredShipment], load_id: int) -> None:
