@@ -285,6 +285,12 @@ def screen(
                 max_tier=max_tier,
                 progress=_progress(not quiet),
             )
+        if result.provenance.network_version == "empty" and not quiet:
+            typer.echo(
+                "tiersight: note: the network is empty, so no line can match; load one first with "
+                "`tiersight network load`.",
+                err=True,
+            )
         data = report.render(result, fmt)
         if out is None:
             sys.stdout.buffer.write(data)
