@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from screening import ingest, report, services, synth
+from screening.decisions import Decision
 from screening.errors import InputError, TiersightError
 from screening.model import SEVERITY_ORDER, Report, UpstreamCell
 from screening.rules import RuleSet, load_rules
@@ -35,8 +36,10 @@ app = typer.Typer(
 )
 network_app = typer.Typer(help="Load or generate the shipment network.", no_args_is_help=True)
 rules_app = typer.Typer(help="Check rule folders.", no_args_is_help=True)
+decisions_app = typer.Typer(help="Reviewers' match decisions.", no_args_is_help=True)
 app.add_typer(network_app, name="network")
 app.add_typer(rules_app, name="rules")
+app.add_typer(decisions_app, name="decisions")
 
 T = TypeVar("T")
 
@@ -45,6 +48,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", help="Rule folder (default: TIERSIGHT_RULES_DIR or rules/).")
 ]
+# Until the service issues API keys, a tenant is a name; the command line works in "default".
+DEFAULT_TENANT = "default"
+TenantOption = Annotated[str, typer.Option("--tenant", help="Tenant whose decisions are used.")]
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -262,8 +268,9 @@ def screen(
     out: Annotated[Path | None, typer.Option("--out", help="Write the report here (default stdout).")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default the first).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    tenant: TenantOption = DEFAULT_TENANT,
 ) -> None:
-    """Screen a supplier list against the network and the rules; write the report."""
+    """Screen a supplier list against the network and the rules, applying the tenant's decisions."""
 
     def body() -> None:
         if fmt not in ("json", "csv", "html", "xlsx"):
@@ -283,6 +290,7 @@ def screen(
                 as_of=as_of_date,
                 since=since_date,
                 max_tier=max_tier,
+                tenant=tenant,
                 progress=_progress(not quiet),
             )
         if result.provenance.network_version == "empty" and not quiet:
@@ -302,6 +310,113 @@ def screen(
                 typer.echo(_summary_line(result), err=True)
 
     _guard(body)
+
+
+@app.command("decide")
+def decide(
+    name: Annotated[str, typer.Argument(help="The supplier name as the supplier list writes it.")],
+    country: Annotated[
+        str | None, typer.Option("--country", help="The supplier's country (ISO2, ISO3 or name).")
+    ] = None,
+    confirm: Annotated[
+        str | None,
+        typer.Option("--confirm", metavar="COMPANY_ID", help="The supplier is this network company."),
+    ] = None,
+    reject: Annotated[
+        str | None,
+        typer.Option("--reject", metavar="COMPANY_ID", help="The supplier is not this network company."),
+    ] = None,
+    new_company: Annotated[
+        bool, typer.Option("--new-company", help="The supplier is in no network company.")
+    ] = False,
+    tenant: TenantOption = DEFAULT_TENANT,
+    by: Annotated[str, typer.Option("--by", help="Who decided.")] = "cli",
+    note: Annotated[str, typer.Option("--note", help="Why (shown in reports).")] = "",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a reviewer's decision on a supplier name; later screenings of the tenant apply it."""
+
+    def body() -> None:
+        chosen = [
+            (action, company)
+            for action, company, given in (
+                ("confirm", confirm, confirm is not None),
+                ("reject", reject, reject is not None),
+                ("new_company", None, new_company),
+            )
+            if given
+        ]
+        if len(chosen) != 1:
+            _fail("give exactly one of --confirm COMPANY_ID, --reject COMPANY_ID, --new-company.")
+        if country is None:
+            _fail("--country is required: a decision is kept for a name in a country.")
+        action, company_id = chosen[0]
+        settings = _settings(db)
+        with _store(settings) as store:
+            decision = services.record_decision(
+                store, tenant, name, country, action, company_id, decided_by=by, note=note
+            )
+        if as_json:
+            _print_json(_decision_dict(decision))
+            return
+        typer.echo(
+            f"recorded decision {decision.id} for tenant {decision.tenant}: {_decision_text(decision)}"
+        )
+
+    _guard(body)
+
+
+@decisions_app.command("list")
+def decisions_list(
+    tenant: TenantOption = DEFAULT_TENANT,
+    include_superseded: Annotated[
+        bool, typer.Option("--all", help="Also the decisions that later ones replaced.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the tenant's decisions in force, oldest first."""
+
+    def body() -> None:
+        settings = _settings(db)
+        with _store(settings) as store:
+            found = services.list_decisions(store, tenant, include_superseded=include_superseded)
+        if as_json:
+            _print_json({"tenant": tenant, "decisions": [_decision_dict(d) for d in found]})
+            return
+        if not found:
+            typer.echo(f"no decisions for tenant {tenant}")
+        for decision in found:
+            typer.echo(f"{decision.id:>6}  {_decision_text(decision)}")
+
+    _guard(body)
+
+
+def _decision_dict(decision: Decision) -> dict[str, object]:
+    return {
+        "id": decision.id,
+        "tenant": decision.tenant,
+        "supplier_name": decision.supplier_name,
+        "country": decision.country,
+        "key": decision.key,
+        "action": decision.action,
+        "company_id": decision.company_id,
+        "decided_by": decision.decided_by,
+        "note": decision.note,
+        "decided_at": decision.decided_at.isoformat(),
+        "superseded": decision.superseded,
+    }
+
+
+def _decision_text(decision: Decision) -> str:
+    target = f" {decision.company_id}" if decision.company_id else ""
+    replaced = " [superseded]" if decision.superseded else ""
+    note = f" ({decision.note})" if decision.note else ""
+    return (
+        f"{decision.action}{target} for '{decision.supplier_name}' ({decision.country or '?'}), "
+        f"{decision.decided_by} on {decision.decided_at.date().isoformat()}{note}{replaced}"
+    )
 
 
 @rules_app.command("check")

@@ -1,7 +1,8 @@
-"""Use cases: load a network, screen a supplier list. They take a store and plain values, never commit.
+"""Use cases: load a network, record reviewers' decisions, screen a supplier list. They never commit.
 
-The store is anything shaped like `NetworkStore` (the SQL repository in `screening.storage`, or an
-in-memory one in tests); the caller owns the transaction and commits when the use case returns.
+The store is anything shaped like `NetworkStore` and `DecisionStore` (the SQL repository in
+`screening.storage`, or an in-memory one in tests); the caller owns the transaction and commits when
+the use case returns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from screening import ingest
-from screening.errors import NetworkLoadError
+from screening.codes import normalize_country
+from screening.decisions import Decision, apply_decisions, parse_action, supersedes
+from screening.errors import InputError, NetworkLoadError, NotFoundError
 from screening.matching import MATCHER_VERSION, MatchConfig, MatchIndex, classify, compare_names
 from screening.model import (
     SEVERITY_ORDER,
@@ -104,6 +107,25 @@ class NetworkStore(Protocol):
     def company_count(self) -> int: ...
     def start_load(self, kind: str, filename: str, sha256: str) -> int: ...
     def finish_load(self, load_id: int, record: LoadRecord) -> None: ...
+
+
+class DecisionStore(Protocol):
+    """Reviewers' decisions per tenant. Reading never creates a tenant; an unknown tenant has none."""
+
+    def decisions(
+        self, tenant: str, keys: Iterable[str] | None = None, *, include_superseded: bool = False
+    ) -> list[Decision]:
+        """The tenant's decisions (of these name keys; all when None), oldest first, in one query."""
+        ...
+
+    def add_decision(self, decision: Decision, supersedes: Sequence[int]) -> Decision:
+        """Store `decision` (creating its tenant if needed), mark the rows `supersedes` names as
+        superseded, and return it with its id."""
+        ...
+
+
+class ScreeningStore(NetworkStore, DecisionStore, Protocol):
+    """The network and the decisions: what screening and recording a decision read and write."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -370,12 +392,87 @@ def snapshot(store: NetworkStore) -> Snapshot:
 
 
 # --------------------------------------------------------------------------------------------------
+# Reviewers' decisions
+# --------------------------------------------------------------------------------------------------
+
+
+TENANT_NAME_MAX = 128  # the width of the stored name
+
+
+def record_decision(
+    store: ScreeningStore,
+    tenant: str,
+    supplier_name: str,
+    country: str | None,
+    action: str,
+    company_id: str | None = None,
+    decided_by: str = "cli",
+    note: str = "",
+    *,
+    decided_at: dt.datetime | None = None,
+) -> Decision:
+    """Validate and store a reviewer's decision for `tenant`, keyed by the name's `name_key`.
+
+    confirm and reject name a network company (NotFoundError when it is not there); new_company names
+    none. Earlier decisions this one supersedes stay stored, marked superseded (see
+    `screening.decisions`). Raises InputError for anything else a person could have mistyped.
+    """
+    try:
+        kind = parse_action(action)
+    except ValueError as exc:
+        raise InputError(f"{exc}.") from None
+    tenant, name, who = tenant.strip(), supplier_name.strip(), decided_by.strip()
+    if not tenant or len(tenant) > TENANT_NAME_MAX:
+        raise InputError(f"A tenant name has 1 to {TENANT_NAME_MAX} characters.")
+    if not name:
+        raise InputError("The supplier name is empty.")
+    if not who:
+        raise InputError("Who decided is empty.")
+    code = None
+    if country is not None and country.strip():
+        try:
+            code = normalize_country(country)
+        except ValueError as exc:
+            raise InputError(f"country: {exc}.") from None
+    company_id = company_id.strip() if company_id else None
+    if kind == "new_company" and company_id:
+        raise InputError("A new-company decision names no company.")
+    if kind != "new_company":
+        if not company_id:
+            raise InputError(f"A {kind} decision needs a company id.")
+        if not store.company_ids([company_id]):
+            raise NotFoundError(f"Company {company_id!r} is not in the network.")
+    decision = Decision(
+        tenant=tenant,
+        key=name_key(name, code),
+        supplier_name=name,
+        country=code,
+        action=kind,
+        company_id=company_id,
+        decided_by=who,
+        decided_at=decided_at or dt.datetime.now(dt.UTC),
+        note=note.strip(),
+    )
+    replaced = [
+        d.id
+        for d in store.decisions(tenant, [decision.key])
+        if d.id is not None and d.decided_at <= decision.decided_at and supersedes(decision, d)
+    ]
+    return store.add_decision(decision, replaced)
+
+
+def list_decisions(store: DecisionStore, tenant: str, *, include_superseded: bool = False) -> list[Decision]:
+    """The tenant's decisions in force (and, on request, the ones they replaced), oldest first."""
+    return store.decisions(tenant.strip(), None, include_superseded=include_superseded)
+
+
+# --------------------------------------------------------------------------------------------------
 # Screening
 # --------------------------------------------------------------------------------------------------
 
 
 def screen(
-    store: NetworkStore,
+    store: ScreeningStore,
     submission: ingest.IngestResult,
     rules: RuleSet,
     *,
@@ -383,9 +480,11 @@ def screen(
     since: dt.date | None = None,
     max_tier: int = 4,
     config: MatchConfig | None = None,
+    tenant: str | None = None,
     progress: Progress = _quiet,
 ) -> Report:
-    """Match every line, trace the matched ones, evaluate the rules in force, assemble the report."""
+    """Match every line, apply the tenant's decisions, trace the matched lines, evaluate the rules in
+    force, assemble the report. Without a tenant no decision applies: the matcher's verdict stands."""
     as_of = as_of or dt.date.today()
     window = Window.default(as_of, since)
     config = config or MatchConfig()
@@ -394,6 +493,7 @@ def screen(
     in_force = rules.in_force(as_of)
     party_rules = [r for r in in_force if r.kind == "restricted_party"]
     members = {r.id: _party_members(snap.index, rules.parties.get(r.id, ()), config) for r in party_rules}
+    keys, decided = _decisions_of(store, tenant, submission.lines)
 
     results: list[LineResult] = []
     counted_all: dict[int, None] = {}
@@ -405,6 +505,9 @@ def screen(
             ),
             config,
         )
+        found = decided.get(keys[done - 1]) if decided else None
+        if found:
+            match = apply_decisions(match, found, companies=snap.companies, config=config)
         result = _screen_line(
             graph, line, match, rules, in_force, members, window, max_tier, config, counted_all
         )
@@ -429,6 +532,19 @@ def screen(
         summary=summarize(results, top_suppliers=top),
         errors=submission.errors,
     )
+
+
+def _decisions_of(
+    store: DecisionStore, tenant: str | None, lines: Sequence[SupplierLine]
+) -> tuple[list[str], dict[str, list[Decision]]]:
+    """Each line's name key, and the tenant's decisions in force for those keys (one store query)."""
+    if tenant is None or not lines:
+        return [], {}
+    keys = [name_key(line.supplier_name, line.supplier_country) for line in lines]
+    decided: dict[str, list[Decision]] = {}
+    for decision in store.decisions(tenant, set(keys)):
+        decided.setdefault(decision.key, []).append(decision)
+    return keys, decided
 
 
 def _party_members(index: MatchIndex, parties: Sequence[Company], config: MatchConfig) -> frozenset[str]:

@@ -7,21 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
+from screening.decisions import Decision, parse_action
 from screening.model import Company, Shipment
 from screening.network.resolve import NewName
 from screening.services import LoadRecord, StoredShipment
-from screening.storage.tables import CompanyNameRow, CompanyRow, MetaRow, NetworkLoadRow, ShipmentRow
+from screening.storage.tables import (
+    CompanyNameRow,
+    CompanyRow,
+    MatchDecisionRow,
+    MetaRow,
+    NetworkLoadRow,
+    ShipmentRow,
+    TenantRow,
+)
 
 _BATCH = 900  # stays under SQLite's bound-parameter limit for IN (...) lookups
 
 
 class SqlNetworkStore:
-    """The network (companies, their names, shipments, load history) in a SQL database."""
+    """The network (companies, their names, shipments, load history) and the tenants' decisions in a
+    SQL database: `services.NetworkStore` and `services.DecisionStore`."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -182,3 +194,87 @@ class SqlNetworkStore:
         row.companies_added = record.companies_added
         row.network_version = record.network_version
         self.session.flush()
+
+    # -- tenants and decisions --------------------------------------------------------------------
+    def tenant_id(self, name: str, *, create: bool = False) -> int | None:
+        """The tenant's id; with `create`, the tenant is added first when missing (safe under races)."""
+        query = select(col(TenantRow.id)).where(col(TenantRow.name) == name)
+        found = self.session.execute(query).scalar_one_or_none()
+        if found is not None or not create:
+            return found
+        values = {"name": name, "created_at": dt.datetime.now(dt.UTC)}
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            self.session.execute(postgresql.insert(TenantRow).values(values).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            self.session.execute(sqlite.insert(TenantRow).values(values).on_conflict_do_nothing())
+        else:
+            self.session.execute(insert(TenantRow).values(values))
+        return int(self.session.execute(query).scalar_one())
+
+    def decisions(
+        self, tenant: str, keys: Iterable[str] | None = None, *, include_superseded: bool = False
+    ) -> list[Decision]:
+        """One query: by key when the keys fit one IN list, else the tenant's rows filtered here."""
+        query = (
+            select(MatchDecisionRow)
+            .join(TenantRow, col(TenantRow.id) == col(MatchDecisionRow.tenant_id))
+            .where(col(TenantRow.name) == tenant)
+            .order_by(col(MatchDecisionRow.decided_at), col(MatchDecisionRow.id))
+        )
+        if not include_superseded:
+            query = query.where(col(MatchDecisionRow.superseded).is_(False))
+        wanted: set[str] | None = None
+        if keys is not None:
+            wanted = set(keys)
+            if not wanted:
+                return []
+            if len(wanted) <= _BATCH:
+                query = query.where(col(MatchDecisionRow.key).in_(wanted))
+        rows = self.session.execute(query).scalars()
+        return [_decision(row, tenant) for row in rows if wanted is None or row.key in wanted]
+
+    def add_decision(self, decision: Decision, supersedes: Sequence[int]) -> Decision:
+        tenant_id = self.tenant_id(decision.tenant, create=True)
+        assert tenant_id is not None
+        if supersedes:
+            self.session.execute(
+                update(MatchDecisionRow)
+                .where(col(MatchDecisionRow.id).in_(list(supersedes)))
+                .where(col(MatchDecisionRow.tenant_id) == tenant_id)
+                .values(superseded=True)
+            )
+        row = MatchDecisionRow(
+            tenant_id=tenant_id,
+            key=decision.key,
+            supplier_name=decision.supplier_name,
+            country=decision.country,
+            action=decision.action,
+            company_id=decision.company_id,
+            decided_by=decision.decided_by,
+            note=decision.note,
+            decided_at=decision.decided_at,
+            superseded=False,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return replace(decision, id=row.id, superseded=False)
+
+
+def _decision(row: MatchDecisionRow, tenant: str) -> Decision:
+    decided_at = row.decided_at
+    if decided_at.tzinfo is None:  # SQLite keeps no zone; every stored time is UTC
+        decided_at = decided_at.replace(tzinfo=dt.UTC)
+    return Decision(
+        tenant=tenant,
+        key=row.key,
+        supplier_name=row.supplier_name,
+        country=row.country,
+        action=parse_action(row.action),
+        company_id=row.company_id,
+        decided_by=row.decided_by,
+        decided_at=decided_at,
+        note=row.note,
+        id=row.id,
+        superseded=row.superseded,
+    )

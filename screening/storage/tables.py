@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -86,3 +87,43 @@ class MetaRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+class TenantRow(SQLModel, table=True):
+    """A customer of the service: everything a reviewer decides belongs to one tenant."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (UniqueConstraint("name", name="uq_tenants_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class MatchDecisionRow(SQLModel, table=True):
+    """A reviewer's confirm / reject / new company for one supplier name of one tenant (kept as history).
+
+    `superseded` marks a row a later decision replaced (screening.decisions.supersedes); screenings
+    read the rows that are not superseded for the keys of the submitted lines.
+    """
+
+    __tablename__ = "match_decisions"
+    __table_args__ = (
+        Index("ix_match_decisions_tenant_key", "tenant_id", "key"),
+        CheckConstraint("action IN ('confirm', 'reject', 'new_company')", name="ck_match_decisions_action"),
+        CheckConstraint("(action = 'new_company') = (company_id IS NULL)", name="ck_match_decisions_company"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    # screening.names.name_key(supplier_name, country): differently written names of one supplier share it.
+    key: str
+    supplier_name: str
+    country: str | None = Field(default=None, max_length=2)
+    action: str = Field(max_length=16)
+    # The candidate the decision is about; null for new_company.
+    company_id: str | None = Field(default=None, foreign_key="companies.company_id", max_length=64)
+    decided_by: str
+    note: str = ""
+    decided_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    superseded: bool = False
