@@ -26,14 +26,31 @@ class MatchConfig(BaseModel):
 
     # how much a token counts, by kind, before rarity (IDF) is applied
     kind_weights: dict[str, float] = Field(
-        default_factory=lambda: {"word": 1.0, "number": 1.0, "place": 0.3, "domain": 0.4, "generic": 0.15}
+        default_factory=lambda: {
+            "word": 1.0,
+            "number": 1.0,
+            "place": 0.3,
+            "qualifier": 0.3,  # words after the legal form or in a trailing part ("... LTD. KWINANA")
+            "domain": 0.4,
+            "generic": 0.15,
+        }
     )
+    # places and qualifying words that only one side names ("HUBEI EVE POWER ... JINGMEN" for "Hubei EVE
+    # Power") count this share of their weight, when the names otherwise agree and the other side names no
+    # place of its own (two different places still count in full)
+    omitted_place_factor: float = 0.0
 
     # typo tolerance: tokens of at least this length may match with rapidfuzz ratio >= the similarity;
     # a typo counts similarity ** typo_power of an equal token
     fuzzy_min_length: int = 4
     fuzzy_min_similarity: float = 0.8
     typo_power: float = 1.5
+    # a typo differs in length by at most this much, unless one word begins or ends the other
+    # ("petrochem", "gunpowder")
+    typo_max_length_difference: int = 2
+    # two neighbouring letters swapped ("wnid", "ecolfow") in a word of four letters or more is at least
+    # this similar (rapidfuzz's ratio counts a swap as two edits)
+    slip_similarity: float = 0.9
     # a short word standing for the initials of several words of the other name ("IC" = International
     # Company) counts this share of equal words
     initials_credit: float = 0.8
@@ -44,8 +61,11 @@ class MatchConfig(BaseModel):
     three_letter_acronym_factor: float = 0.9
     # an acronym shared by n indexed names counts 1 / (1 + penalty * ln n)
     shared_acronym_penalty: float = 0.5
-    # a name found inside the query's brackets ("Foo (formerly Bar)") scores this share of a full name
+    # a name found after "formerly", "a.k.a." in the query ("Foo (formerly Bar)") scores this share of a
+    # full name; a plain bracketed part ("FinDreams Battery (BYD)") qualifies the name more often than it
+    # names the company, and scores less
     extra_name_factor: float = 0.9
+    bracket_name_factor: float = 0.8
 
     # candidate generation (MatchIndex): names scored per query, and the posting-list length above which
     # a key is skipped when rarer keys already proposed candidates

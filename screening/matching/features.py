@@ -6,7 +6,14 @@ with one name of a network company and returns `Evidence`: a value in [0, 1] and
 - *Name features* are alternative routes to "these names say the same": the name score is the best of
   `weight * value` over them (Latin tokens, Han characters, pinyin against Han, acronyms).
 - *Qualifiers* then add `weight * value` (negative weights count against): country, address, numbers,
-  legal form. A legal form never carries a match; at most it costs a little when the classes differ.
+  legal form, a place or an industry that the company's names and address do not know. A legal form
+  never carries a match; at most it costs a little when the classes differ. `spelling_readings` only
+  explains (weight 0): how misspelt legal forms, trade words and pinyin were read.
+
+Token alignment (`align`) reads bills of lading as written: places and words qualifying a name ("...
+CO., LTD. JINGMEN", "HUNAN ANKER ...") that only one side names are ignored when the names otherwise
+agree; a misspelt word weighs what the word it misspells weighs; two neighbouring letters swapped are a
+typo however short the word.
 
 `FEATURES` declares every feature with its default weight; `MatchConfig.weights` overrides by name.
 """
@@ -21,11 +28,21 @@ from typing import Literal
 
 from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, Hamming
 from rigour.text.phonetics import metaphone
 from rigour.text.translit import ascii_text
 
 from screening.matching.config import MatchConfig
-from screening.names import COMPANY_WORDS, NormalizedName, TokenKind, normalize_name
+from screening.names import (
+    ABBREVIATIONS,
+    COMPANY_WORDS,
+    LATIN_PLACES,
+    NormalizedName,
+    TokenKind,
+    is_country,
+    is_place,
+    normalize_name,
+)
 
 Script = Literal["latin", "pinyin", "han"]
 
@@ -63,11 +80,13 @@ class PreparedName:
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One side of a comparison: a prepared name, its ISO country, its address words."""
+    """One side of a comparison: a prepared name, its ISO country, its address words, and (for a
+    company) the words of all its names."""
 
     name: PreparedName
     country: str | None = None
     address: frozenset[str] = EMPTY
+    company_words: frozenset[str] = EMPTY  # every token of every name of the company
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +139,9 @@ def _acronyms(normalized: NormalizedName) -> tuple[str, ...]:
     tokens = normalized.tokens
     if len(tokens) >= 2:
         core = tuple(
-            t for t, k in zip(tokens, normalized.kinds, strict=True) if k not in ("generic", "place")
+            t
+            for t, k in zip(tokens, normalized.kinds, strict=True)
+            if k not in ("generic", "place", "qualifier")
         )
         for base in {_initials(tokens), _initials(core)}:
             if base:
@@ -142,7 +163,9 @@ def _acronyms(normalized: NormalizedName) -> tuple[str, ...]:
 
 def _core_token(normalized: NormalizedName) -> str | None:
     core = [
-        t for t, k in zip(normalized.tokens, normalized.kinds, strict=True) if k not in ("generic", "place")
+        t
+        for t, k in zip(normalized.tokens, normalized.kinds, strict=True)
+        if k not in ("generic", "place", "qualifier")
     ]
     if len(core) == 1 and 2 <= len(core[0]) <= 8 and core[0].isalpha():
         return core[0]
@@ -189,6 +212,28 @@ def prepare_normalized(text: str, normalized: NormalizedName) -> PreparedName:
         core_token=_core_token(normalized),
         numbers=numbers,
     )
+
+
+# What a company makes or does, in canonical tokens; broad words ("technology", "materials", "energy")
+# describe too many trades to tell two apart.
+INDUSTRIES: frozenset[str] = frozenset(
+    {
+        "battery", "semiconductor", "pharma", "chemical", "fluorochemical", "graphite", "alloy", "magnetic",
+        "magnet", "motor", "cathode", "anode", "microelectronic", "optoelectronic", "electronic", "electric",
+        "foil", "phosphate", "membrane", "furniture", "garment", "toy", "lighting", "fastener", "kiln",
+        "machinery", "auto", "steel", "metal", "mining", "logistics", "power", "trade",
+    }
+)  # fmt: skip
+
+
+def company_words(names: list[PreparedName]) -> frozenset[str]:
+    """Every token of a company's names (Latin and pinyin)."""
+    words: set[str] = set()
+    for name in names:
+        for view in (name.latin, name.pinyin):
+            if view is not None:
+                words.update(view.keys)
+    return frozenset(words) or EMPTY
 
 
 def combine_names(names: list[PreparedName]) -> PreparedName | None:
@@ -254,6 +299,7 @@ class Pair:
     c: tuple[int, ...]
     similarity: float
     how: How
+    spelling: str = ""  # for a typo of another spelling of a word ('ianqi' of 'dianqi', for 'electric')
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +312,7 @@ class Alignment:
     score: float
     query_weights: tuple[float, ...]
     candidate_weights: tuple[float, ...]
+    omitted: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())  # places one side omits
 
 
 def token_weights(view: View, ctx: Context) -> tuple[float, ...]:
@@ -280,7 +327,8 @@ def token_weights(view: View, ctx: Context) -> tuple[float, ...]:
 def _join_runs(
     a: tuple[str, ...], a_used: list[bool], b: tuple[str, ...], b_used: list[bool], flip: bool
 ) -> list[Pair]:
-    """Runs of 2 to 4 unaligned tokens on side `a` that, written together, are one token on side `b`."""
+    """Runs of 2 to 4 unaligned tokens on side `a` that, written together, are one token on side `b`, or
+    a word that stands for it ("shi dai" for "times", written "shidai")."""
     free = {t: j for j, t in enumerate(b) if not b_used[j] and len(t) >= 4}
     if not free:
         return []
@@ -290,7 +338,10 @@ def _join_runs(
             stop = start + size
             if stop > len(a) or any(a_used[start:stop]):
                 continue
-            j = free.get("".join(a[start:stop]))
+            joined = "".join(a[start:stop])
+            j = free.get(joined)
+            if j is None and (canonical := ABBREVIATIONS.get(joined)) is not None and len(canonical) == 1:
+                j = free.get(canonical[0])
             if j is None or b_used[j]:
                 continue
             run = tuple(range(start, stop))
@@ -328,12 +379,84 @@ def _initial_runs(
     return pairs
 
 
+SOFT_KINDS: frozenset[TokenKind] = frozenset({"place", "qualifier"})
+
+# the trade-word table's canonical tokens, and for each the other ways it is written, for typos of those
+# ("tcehnology", "jiixe")
+CANONICAL_WORDS: frozenset[str] = frozenset(t for canonical in ABBREVIATIONS.values() for t in canonical)
+SPELLINGS: dict[str, tuple[str, ...]] = {}
+for _variant, _canonical in ABBREVIATIONS.items():
+    if len(_canonical) == 1 and _variant != _canonical[0] and len(_variant) >= 4:
+        SPELLINGS[_canonical[0]] = (*SPELLINGS.get(_canonical[0], ()), _variant)
+
+
+def _typo_similarity(a: str, b: str, ratio: float, cfg: MatchConfig) -> float:
+    """How alike two different words are as spellings of one word: their rapidfuzz `ratio`, at least
+    `slip_similarity` for two neighbouring letters swapped; 0 when their lengths differ too much for a
+    typo."""
+    if abs(len(a) - len(b)) > cfg.typo_max_length_difference and not _contains(a, b):
+        return 0.0
+    if ratio < cfg.slip_similarity and len(a) == len(b) >= 4 and is_swap(a, b):
+        return cfg.slip_similarity
+    return ratio
+
+
+def _contains(a: str, b: str) -> bool:
+    """One word begins or ends the other ("petrochem", "gunpowder")."""
+    return a.startswith(b) or b.startswith(a) or a.endswith(b) or b.endswith(a)
+
+
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    """Two different words as spellings of one word: how alike, how, and which spelling of it."""
+
+    similarity: float
+    how: How
+    spelling: str = ""
+
+
+def _spelling_match(a: str, b: str, cfg: MatchConfig) -> Spelling | None:
+    """Two different words as spellings of one word: a typo (with its similarity), words that sound
+    alike, or a typo of another spelling of one of them ('ianqi' for 'electric', which is also written
+    'dianqi'); None when none."""
+    a_canonical, b_canonical = a in CANONICAL_WORDS, b in CANONICAL_WORDS
+    if a_canonical and b_canonical:
+        return None  # "electronic" and "electric" are two words, not one misspelt
+    ratio = fuzz.ratio(a, b, score_cutoff=50.0) / 100.0
+    if not ratio and not (a_canonical or b_canonical):
+        return None  # less than half alike: no typo, no swap, no sound
+    if ratio and _is_town(a) and _is_town(b):
+        return None  # Krasnodar and Krasnoyarsk are two places, not one misspelt
+    similarity = _typo_similarity(a, b, ratio, cfg) if ratio else 0.0
+    if ratio and similarity < cfg.phonetic_similarity and sounds_alike(a, b):
+        return Spelling(cfg.phonetic_similarity, "sound")
+    spelling = ""
+    if a_canonical or b_canonical:
+        word, canonical = (b, a) if a_canonical else (a, b)
+        for variant in SPELLINGS.get(canonical, ()):
+            variant_ratio = fuzz.ratio(word, variant, score_cutoff=50.0) / 100.0
+            if variant_ratio or len(word) == len(variant):
+                found = _typo_similarity(word, variant, variant_ratio, cfg)
+                if found > similarity:
+                    similarity, spelling = found, variant
+    if similarity >= cfg.fuzzy_min_similarity:
+        return Spelling(similarity, "typo", spelling)
+    return None
+
+
+def is_swap(a: str, b: str) -> bool:
+    """Whether two words differ by two neighbouring letters swapped ("wnid", "ecolfow")."""
+    return len(a) == len(b) and OSA.distance(a, b, score_cutoff=1) == 1 and Hamming.distance(a, b) == 2
+
+
 def align(query: View, candidate: View, ctx: Context) -> Alignment:
     """Align tokens one to one: equal tokens, then tokens written together or apart, then initials of
     several words next to words that agree, then typos and spellings that sound alike.
 
     The score is a weighted Dice coefficient: the weight of aligned tokens on both sides (initials count
-    `initials_credit`, a typo its similarity to the power `typo_power`) over the weight of all tokens.
+    `initials_credit`, a typo its similarity to the power `typo_power`) over the weight of all tokens. A
+    misspelt word weighs what the word it misspells weighs (the lesser of the two weights); places and
+    qualifying words that only one side names weigh `omitted_place_factor` of their weight.
     """
     cfg = ctx.config
     qt, ct = query.tokens, candidate.tokens
@@ -360,33 +483,106 @@ def align(query: View, candidate: View, ctx: Context) -> Alignment:
         pairs += _initial_runs(ct, c_used, qt, q_used, flip=True)
 
     if not all(q_used) and not all(c_used):
-        typos: list[tuple[float, int, int, How]] = []
+        typos: list[tuple[float, int, int, Spelling]] = []
         for i, a in enumerate(qt):
             if q_used[i] or len(a) < 3 or query.kinds[i] == "number":
                 continue
+            a_canonical = a in CANONICAL_WORDS
             for j, b in enumerate(ct):
                 if c_used[j] or len(b) < 3 or max(len(a), len(b)) < cfg.fuzzy_min_length:
                     continue
                 if candidate.kinds[j] == "number":
                     continue
-                similarity = fuzz.ratio(a, b) / 100.0
-                if similarity >= 0.5 and similarity < cfg.phonetic_similarity and sounds_alike(a, b):
-                    typos.append((cfg.phonetic_similarity, i, j, "sound"))
-                elif similarity >= cfg.fuzzy_min_similarity:
-                    typos.append((similarity, i, j, "typo"))
-        for similarity, i, j, how in sorted(typos, reverse=True):
+                if not (a_canonical or b in CANONICAL_WORDS or fuzz.ratio(a, b, score_cutoff=50.0)):
+                    continue  # less than half alike (the common case, decided without a call)
+                found = _spelling_match(a, b, cfg)
+                if found is not None:
+                    typos.append((found.similarity, i, j, found))
+        for _, i, j, found in sorted(typos, key=lambda t: (t[0], t[1], t[2], t[3].how), reverse=True):
             if not q_used[i] and not c_used[j]:
-                pairs.append(Pair((i,), (j,), similarity, how))
+                pairs.append(Pair((i,), (j,), found.similarity, found.how, found.spelling))
                 q_used[i] = c_used[j] = True
+    if not all(q_used) or not all(c_used):
+        _give_up_places(query, q_used, candidate, c_used, pairs, cfg)
 
-    wq = token_weights(query, ctx)
-    wc = token_weights(candidate, ctx)
+    wq = list(token_weights(query, ctx))
+    wc = list(token_weights(candidate, ctx))
+    for pair in pairs:
+        if pair.how in ("typo", "sound"):
+            i, j = pair.q[0], pair.c[0]
+            wq[i] = wc[j] = min(wq[i], wc[j])
+    omitted = _omitted_places(query, q_used, candidate, c_used, pairs)
+    for i in omitted[0]:
+        wq[i] *= cfg.omitted_place_factor
+    for j in omitted[1]:
+        wc[j] *= cfg.omitted_place_factor
     total = sum(wq) + sum(wc)
     aligned = 0.0
     for pair in pairs:
         aligned += _credit(pair, cfg) * (sum(wq[i] for i in pair.q) + sum(wc[j] for j in pair.c))
     score = aligned / total if total > 0 else 0.0
-    return Alignment(query, candidate, tuple(pairs), min(score, 1.0), wq, wc)
+    return Alignment(query, candidate, tuple(pairs), min(score, 1.0), tuple(wq), tuple(wc), omitted)
+
+
+def _give_up_places(
+    query: View, q_used: list[bool], candidate: View, c_used: list[bool], pairs: list[Pair], cfg: MatchConfig
+) -> None:
+    """A place or qualifying word that took an equal partner which a misspelt word of the name also
+    spells gives the partner up to it ("HUEI YIWEI POWER ..., JINGMEN HUBEI" for "Hubei Yiwei Power":
+    'huei' is the name's 'hubei'; the trailing 'hubei' only qualifies it)."""
+    for k, pair in enumerate(pairs):
+        if pair.how != "equal":
+            continue
+        i, j = pair.q[0], pair.c[0]
+        if query.kinds[i] in SOFT_KINDS:  # the query's place gives the candidate's word to a query typo
+            for n, token in enumerate(query.tokens):
+                if q_used[n] or query.kinds[n] in SOFT_KINDS or query.kinds[n] == "number":
+                    continue
+                found = _spelling_match(token, candidate.tokens[j], cfg)
+                if found is not None and found.how == "typo":
+                    pairs[k] = Pair((n,), (j,), found.similarity, "typo", found.spelling)
+                    q_used[n], q_used[i] = True, False
+                    break
+        elif candidate.kinds[j] in SOFT_KINDS:
+            for n, token in enumerate(candidate.tokens):
+                if c_used[n] or candidate.kinds[n] in SOFT_KINDS or candidate.kinds[n] == "number":
+                    continue
+                found = _spelling_match(query.tokens[i], token, cfg)
+                if found is not None and found.how == "typo":
+                    pairs[k] = Pair((i,), (n,), found.similarity, "typo", found.spelling)
+                    c_used[n], c_used[j] = True, False
+                    break
+
+
+def omissible(view: View, i: int) -> bool:
+    """Whether a token may be left out without saying another company: a word qualifying the name (after
+    its legal form, after its last comma, in brackets), or a Chinese province or city. Countries and other
+    places inside a name often tell companies apart ("Sberbank of Russia", "Novatek-Perm")."""
+    kind = view.kinds[i]
+    return kind == "qualifier" or (kind == "place" and view.keys[i] in LATIN_PLACES)
+
+
+def _omitted_places(
+    query: View, q_used: list[bool], candidate: View, c_used: list[bool], pairs: list[Pair]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """Unaligned places and qualifying words that only one side names, when the names otherwise agree:
+    on every distinctive word (on one as written or with a typo, not only by sound), without each naming
+    an industry of its own. Two sides that each name another place disagree, and nothing is omitted."""
+    nothing: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
+    left_q = {k for used, k in zip(q_used, query.kinds, strict=True) if not used}
+    left_c = {k for used, k in zip(c_used, candidate.kinds, strict=True) if not used}
+    if not (left_q | left_c) & SOFT_KINDS:
+        return nothing
+    if left_q & SOFT_KINDS and left_c & SOFT_KINDS:
+        return nothing  # two places, say Krasnodar and Saint Petersburg
+    if (left_q | left_c) & {"word", "number"} or ("domain" in left_q and "domain" in left_c):
+        return nothing
+    agreed = ("equal", "joined", "typo")
+    if not any(p.how in agreed and query.kinds[i] in ("word", "number") for p in pairs for i in p.q):
+        return nothing
+    q_soft = frozenset(i for i, used in enumerate(q_used) if not used and omissible(query, i))
+    c_soft = frozenset(j for j, used in enumerate(c_used) if not used and omissible(candidate, j))
+    return q_soft, c_soft
 
 
 def _credit(pair: Pair, cfg: MatchConfig) -> float:
@@ -411,17 +607,18 @@ def describe(alignment: Alignment, limit: int = 8) -> str:
             "equal": "",
             "joined": " (written together)",
             "initials": " (initials)",
-            "typo": f" (typo, {pair.similarity:.2f})",
+            "typo": f" (typo{f' of {pair.spelling!r}' if pair.spelling else ''}, {pair.similarity:.2f})",
             "sound": " (sounds alike)",
         }[pair.how]
-        if kind in ("place", "generic", "domain") and pair.how == "equal":
+        if kind in ("place", "generic", "domain", "qualifier") and pair.how == "equal":
             note = f" ({_kind_label(kind)}, weighs little)"
         sign = "=" if pair.how in ("equal", "joined") else "~"
         items.append(f"'{left}'{sign}'{right}'{note}")
     aligned_q = {i for p in alignment.pairs for i in p.q}
     aligned_c = {j for p in alignment.pairs for j in p.c}
-    only_q = [_labelled(q, i) for i in range(len(q.tokens)) if i not in aligned_q]
-    only_c = [_labelled(c, j) for j in range(len(c.tokens)) if j not in aligned_c]
+    omitted_q, omitted_c = alignment.omitted
+    only_q = [_labelled(q, i) for i in range(len(q.tokens)) if i not in aligned_q and i not in omitted_q]
+    only_c = [_labelled(c, j) for j in range(len(c.tokens)) if j not in aligned_c and j not in omitted_c]
     if len(items) > limit:
         items = [*items[:limit], f"{len(items) - limit} more"]
     text = ", ".join(items) if items else "no token in common"
@@ -429,16 +626,36 @@ def describe(alignment: Alignment, limit: int = 8) -> str:
         text += "; only in the query: " + ", ".join(only_q[:limit])
     if only_c:
         text += "; only in this name: " + ", ".join(only_c[:limit])
+    for view, omitted in ((q, omitted_q), (c, omitted_c)):
+        if omitted:
+            side = "query" if view is q else "name"
+            words = ", ".join(f"'{view.tokens[i]}'" for i in sorted(omitted))
+            trailing = all(view.kinds[i] == "qualifier" for i in omitted)
+            place = is_place([view.keys[i] for i in sorted(omitted)]) or not trailing
+            what = ("trailing " if trailing else "") + ("place" if place else "word")
+            plural = "s" if len(omitted) > 1 else ""
+            weights = alignment.query_weights if view is q else alignment.candidate_weights
+            how = "ignored" if all(weights[i] == 0 for i in omitted) else "weighs less"
+            text += f"; {what}{plural} {words} only in the {side}, {how}"
     return text
 
 
+_KIND_LABELS: dict[str, str] = {
+    "place": "place",
+    "generic": "generic word",
+    "domain": "industry word",
+    "qualifier": "qualifier",
+    "number": "number",
+}
+
+
 def _kind_label(kind: TokenKind) -> str:
-    return {"place": "place", "generic": "generic word", "domain": "industry word"}.get(kind, kind)
+    return _KIND_LABELS.get(kind, kind)
 
 
 def _labelled(view: View, i: int) -> str:
     kind = view.kinds[i]
-    suffix = f" ({_kind_label(kind)})" if kind in ("place", "generic", "domain", "number") else ""
+    suffix = f" ({_KIND_LABELS[kind]})" if kind in _KIND_LABELS else ""
     return f"'{view.tokens[i]}'{suffix}"
 
 
@@ -579,6 +796,62 @@ def legal_form_differs(q: Side, c: Side, ctx: Context) -> Evidence:
     return Evidence(1.0, f"legal forms differ: {a.legal_form} vs {b.legal_form}")
 
 
+def _is_town(word: str) -> bool:
+    """A city, province or region (not a country: the country features see those)."""
+    return (word in LATIN_PLACES or is_place([word])) and not is_country([word])
+
+
+@lru_cache(maxsize=16384)
+def _places(name: PreparedName) -> frozenset[str]:
+    """Cities, provinces and regions a name says."""
+    found: set[str] = set()
+    for view in (name.latin, name.pinyin):
+        if view is not None:
+            found.update(
+                key
+                for key, kind in zip(view.keys, view.kinds, strict=True)
+                if kind in SOFT_KINDS and _is_town(key)
+            )
+    return frozenset(found)
+
+
+def place_elsewhere(q: Side, c: Side, ctx: Context) -> Evidence:
+    """The query names a city or province that neither the company's names nor its address name, and
+    the address names another ('Jingmen' for a company in Shantou): another company of the same name."""
+    if not c.address:
+        return NONE
+    said = _places(q.name)
+    if not said or said & (c.company_words | c.address):
+        return NONE
+    there = sorted(w for w in c.address if _is_town(w))
+    if not there:
+        return NONE
+    return Evidence(1.0, f"'{sorted(said)[0]}' is not where the company is ({', '.join(there[:3])})")
+
+
+def industry_differs(q: Side, c: Side, ctx: Context) -> Evidence:
+    """The query names an industry that none of the company's names name, and they name only others
+    ('graphite' for a maker of electric motors): another company of the same name."""
+    if q.name.latin is None:
+        return NONE
+    said = INDUSTRIES.intersection(q.name.latin.tokens)
+    theirs = INDUSTRIES & c.company_words
+    if not said or not theirs or said & theirs:
+        return NONE
+    return Evidence(1.0, f"industry '{' '.join(sorted(said))}' vs the company's '{' '.join(sorted(theirs))}'")
+
+
+def spelling_readings(q: Side, c: Side, ctx: Context) -> Evidence:
+    """How unusual spellings were read: a typing slip in a legal form or trade word ("'liimited' read as
+    legal form 'limited'"), a pinyin trade word ("'shimo' read as pinyin for 'graphite'"); explains, never
+    scores."""
+    readings = list(dict.fromkeys((*q.name.normalized.readings, *c.name.normalized.readings)))
+    if not readings:
+        return NONE
+    shown = readings[:4] + ([f"{len(readings) - 4} more"] if len(readings) > 4 else [])
+    return Evidence(0.0, "; ".join(shown))
+
+
 NAME_FEATURES: tuple[tuple[Feature, float], ...] = (
     (latin_tokens, 1.0),
     (han_characters, 1.0),
@@ -592,5 +865,8 @@ QUALIFIERS: tuple[tuple[Feature, float], ...] = (
     (address_overlap, 0.05),
     (numbers_differ, -0.25),
     (legal_form_differs, -0.02),
+    (place_elsewhere, -0.2),
+    (industry_differs, -0.2),
+    (spelling_readings, 0.0),
 )
 FEATURES: tuple[tuple[Feature, float], ...] = NAME_FEATURES + QUALIFIERS

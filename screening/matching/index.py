@@ -36,6 +36,7 @@ from screening.matching.features import (
     PreparedName,
     Side,
     combine_names,
+    company_words,
     phonetic_key,
     prepare_normalized,
 )
@@ -44,6 +45,7 @@ from screening.matching.scoring import (
     address_words,
     company_names,
     country_code,
+    extra_factor,
     query_side,
     score_sides,
 )
@@ -82,6 +84,7 @@ class MatchIndex:
         self._position: dict[str, int] = {}
         self._company_entries: list[list[int]] = []
         self._combined: dict[int, PreparedName | None] = {}  # cache, dropped when a company gains names
+        self._words: dict[int, frozenset[str]] = {}  # cache, likewise
         self._entries: list[_Entry] = []
         self._postings: dict[str, int | array[int]] = {}
         self._vocabulary: set[str] = set()
@@ -151,6 +154,7 @@ class MatchIndex:
         self._entries.append(entry)
         self._company_entries[entry.company].append(entry_id)
         self._combined.pop(entry.company, None)
+        self._words.pop(entry.company, None)
         postings = self._postings
         for key in _index_keys(entry.prepared):
             held = postings.get(key)
@@ -177,6 +181,16 @@ class MatchIndex:
             names = [self._entries[e].prepared for e in self._company_entries[position]]
             self._combined[position] = combine_names(names)
         return self._combined[position]
+
+    def _side(self, prepared: PreparedName, position: int) -> Side:
+        """A name of the company at `position` as a comparison side, with what all its names say."""
+        words = self._words.get(position)
+        if words is None:
+            if len(self._words) >= 100_000:  # a cache, not a second copy of the network
+                self._words.clear()
+            names = [self._entries[e].prepared for e in self._company_entries[position]]
+            words = self._words[position] = company_words(names)
+        return Side(prepared, self._countries[position], self._addresses[position], words)
 
     # --- searching --------------------------------------------------------------------------------
 
@@ -266,10 +280,10 @@ class MatchIndex:
         ctx = Context(self.config, self.idf, self.frequency)
         best: dict[int, tuple[float, str, str]] = {}
         for number, query in enumerate(queries):
-            factor = 1.0 if number == 0 else self.config.extra_name_factor
+            factor = 1.0 if number == 0 else extra_factor(first.name.normalized, query.name.text, self.config)
             for entry_id in self.candidate_entries(query.name):
                 entry = self._entries[entry_id]
-                side = Side(entry.prepared, self._countries[entry.company], self._addresses[entry.company])
+                side = self._side(entry.prepared, entry.company)
                 scored = score_sides(query, side, ctx, entry.label, factor)
                 current = best.get(entry.company)
                 if current is None or scored.score > current[0]:
@@ -279,7 +293,7 @@ class MatchIndex:
             combined = self._combined_name(position)
             if combined is None:
                 continue
-            side = Side(combined, self._countries[position], self._addresses[position])
+            side = self._side(combined, position)
             scored = score_sides(queries[0], side, ctx, "all names together")
             if scored.score > best[position][0]:
                 best[position] = (scored.score, scored.explanation, self._companies[position].name)

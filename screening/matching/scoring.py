@@ -21,6 +21,7 @@ from screening.matching.features import (
     PreparedName,
     Side,
     combine_names,
+    company_words,
     prepare_name,
     prepare_normalized,
 )
@@ -28,7 +29,7 @@ from screening.model import Candidate, Company, Match
 from screening.names import NORMALIZER_VERSION, NormalizedName, normalize_name
 
 # Bump when normalisation, features, weights or thresholds change what a screening returns.
-MATCHER_VERSION = f"tiersight-match-1+{NORMALIZER_VERSION}"
+MATCHER_VERSION = f"tiersight-match-2+{NORMALIZER_VERSION}"
 
 DEFAULT_CONFIG = MatchConfig()
 
@@ -123,6 +124,12 @@ _ADDRESS_NOISE = frozenset(
 )
 
 
+def extra_factor(query: NormalizedName, extra: str, config: MatchConfig) -> float:
+    """The share of a full name's score that a name found inside the query scores: plain brackets
+    (`bracket_name_factor`) qualify the name more often than "formerly", "a.k.a." (`extra_name_factor`)."""
+    return config.bracket_name_factor if extra in query.bracketed else config.extra_name_factor
+
+
 def query_side(name: str | PreparedName, country: str | None, address: str | None) -> Side:
     prepared = prepare_name(name) if isinstance(name, str) else name
     return Side(prepared, country_code(country), address_words(address))
@@ -175,14 +182,15 @@ def compare_names(
         (text, label, prepare_normalized(text, normalized))
         for text, label, normalized in company_names(candidate)
     ]
+    words = company_words([prepared for _, _, prepared in names])
     combined = combine_names([prepared for _, _, prepared in names])
     if combined is not None:
-        best = score_sides(queries[0], Side(combined, country, address), ctx, "all names together")
+        best = score_sides(queries[0], Side(combined, country, address, words), ctx, "all names together")
     for text, label, prepared in names:
-        side = Side(prepared, country, address)
+        side = Side(prepared, country, address, words)
         shown = f"{label} '{text}'" if label in ("name", "alias") else label
         for number, query in enumerate(queries):
-            factor = 1.0 if number == 0 else config.extra_name_factor
+            factor = 1.0 if number == 0 else extra_factor(queries[0].name.normalized, query.name.text, config)
             scored = score_sides(query, side, ctx, shown, factor)
             if scored.score > best.score:
                 best, best_name = scored, text

@@ -5,9 +5,12 @@ Each shipper or consignee string goes through three doors, cheapest first:
 1. the source's own id (`shipper_id` / `consignee_id`), trusted when present;
 2. its clustering key (`names.name_key`: legal forms, punctuation, case and word order removed,
    plus the country) already seen -- the same spelling, or a trivially different one, resolves to
-   the company it resolved to before, with no scoring at all;
+   the company it resolved to before, with no scoring at all (a key that names of two companies
+   share is left to the matcher);
 3. the matcher, over every company known so far (registry companies with their aliases, and the
-   companies clustered earlier in this and previous loads): a `matched` verdict links the string;
+   companies clustered earlier in this and previous loads): a `matched` verdict links the string,
+   and so does a near tie that a registry company leads over companies founded from bills (they are
+   most likely earlier misspellings of it);
 
 and otherwise it founds a new company whose id is derived from its key, so that loading the same
 file again, or another file naming the same company, lands on the same id.
@@ -16,11 +19,12 @@ file again, or another file naming the same company, lands on the same id.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from screening.matching import MatchConfig, MatchIndex, classify
-from screening.model import Company
+from screening.model import Company, Match
 from screening.names import name_key
 
 
@@ -40,6 +44,33 @@ def derived_company_id(key: str) -> str:
     return "N" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12].upper()
 
 
+_DERIVED_ID = re.compile(r"N[0-9A-F]{12}")
+
+
+def is_derived(company_id: str) -> bool:
+    """Whether an id is one `derived_company_id` gives (a company founded from bills of lading)."""
+    return _DERIVED_ID.fullmatch(company_id) is not None
+
+
+def registry_tie(verdict: Match, config: MatchConfig) -> str | None:
+    """The registry company of a near tie between it and companies founded from bills of lading.
+
+    A spelling that fits a registry company best, and companies founded from bills about as well (all
+    above the match threshold, within the margin), belongs to the registry company: the founded
+    companies are most likely earlier misspellings of it, and linking keeps it from splitting further.
+    Two registry companies, or a founded company ahead, stay a tie."""
+    if verdict.status != "ambiguous" or not verdict.candidates:
+        return None
+    top = verdict.candidates[0].score
+    close = [
+        c for c in verdict.candidates if c.score >= config.match_threshold and top - c.score < config.margin
+    ]
+    registry = [c.company_id for c in close if not is_derived(c.company_id)]
+    if len(registry) == 1 and len(close) > 1 and registry[0] == close[0].company_id:
+        return registry[0]
+    return None
+
+
 @dataclass
 class Resolver:
     """Resolves party strings to company ids, learning as it goes (new companies, new spellings)."""
@@ -55,8 +86,17 @@ class Resolver:
 
     @classmethod
     def start(cls, companies: Iterable[Company], keys: dict[str, str]) -> Resolver:
+        """A resolver over the companies known so far and the keys their names were stored under.
+
+        A key that names of two different companies share ("Copper Grove E-Bikes Inc." and "Copper
+        Grove E-Bikes Corporation") is left to the matcher: it cannot say which of them a spelling is."""
         known = list(companies)
-        return cls(index=MatchIndex(known), keys=dict(keys), known_ids={c.company_id for c in known})
+        owners: dict[str, set[str]] = {}
+        for company in known:
+            for text in (company.name, *company.aliases):
+                owners.setdefault(name_key(text, company.country), set()).add(company.company_id)
+        usable = {key: cid for key, cid in keys.items() if len(owners.get(key, ())) <= 1}
+        return cls(index=MatchIndex(known), keys=usable, known_ids={c.company_id for c in known})
 
     def resolve(self, name: str, country: str | None, address: str | None, given_id: str | None) -> str:
         cache_key = (name, country, given_id)
@@ -79,10 +119,11 @@ class Resolver:
         if known is not None:
             return known
         verdict = classify(self.index.search(name, country=country, address=address), self.config)
-        if verdict.status == "matched" and verdict.company_id is not None:
+        linked = verdict.company_id if verdict.status == "matched" else registry_tie(verdict, self.config)
+        if linked is not None:
             self.linked += 1
-            self._observe(verdict.company_id, name, country, key)
-            return verdict.company_id
+            self._observe(linked, name, country, key)
+            return linked
         company_id = derived_company_id(key)
         if company_id in self.known_ids:  # the key was seen in an earlier load under another spelling
             self._observe(company_id, name, country, key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from screening.names import ABBREVIATIONS, name_key, normalize_name
+from screening.names import ABBREVIATIONS, PINYIN_WORDS, is_country, is_place, name_key, normalize_name, slips
 
 
 @pytest.mark.parametrize(
@@ -155,3 +155,137 @@ def test_name_key_keeps_countries_and_distinct_words_apart() -> None:
     assert name_key("Acme Trading", "CN") != name_key("Acme Electronics", "CN")
     assert name_key("Acme Trading", None).endswith("|")
     assert name_key("宁德时代新能源科技股份有限公司", "CN") == "宁德时代新能源科技|CN"
+
+
+@pytest.mark.parametrize(
+    ("written", "tokens", "reading"),
+    [
+        ("BYD CO.,LIIMITED", ("byd", "co"), "'liimited' read as legal form 'limited' (typo)"),
+        (
+            "CONTEMPORARY AMPEREX TECHNOLOGY CO., LIMITEED",
+            ("contemporary", "amperex", "tech", "co"),
+            "limiteed",
+        ),
+        ("EVE ENERGY, COMPNAY LIMITED", ("eve", "energy", "co"), "'compnay' read as legal form 'company'"),
+        ("ECOFLOW, INNCORPORATED", ("ecoflow",), "'inncorporated' read as legal form 'incorporated'"),
+        ("HONG KONG ECOFLOW TECH CO. LMITED", ("hong", "kong", "ecoflow", "tech", "co"), "'lmited'"),
+        ("NINGBO XINLEI CIYE YYOUXIAN GONGSI", ("ningbo", "xinlei", "magnet"), "'yyouxian'"),
+    ],
+)
+def test_typing_slips_of_legal_form_words_are_read_as_the_legal_form(
+    written: str, tokens: tuple[str, ...], reading: str
+) -> None:
+    normalized = normalize_name(written)
+    assert normalized.tokens == tokens
+    assert normalized.legal_form == "llc"
+    assert any(reading in r for r in normalized.readings)
+
+
+def test_short_legal_form_slips_only_next_to_a_legal_form_a_full_stop_or_at_the_end() -> None:
+    assert normalize_name("HUBEI EVE POWER CO., TD.").tokens == ("hubei", "eve", "power")
+    assert normalize_name("Gotion High-tech CCO., LIMITED").tokens == ("gotion", "hitech", "co")
+    assert normalize_name("NINGDE TIMES, TLD").legal_form_text == "ltd"
+    assert normalize_name("Acme TD Trading").tokens == ("acme", "td", "trade")
+    assert normalize_name("TD Bank").tokens[0] == "td"
+
+
+def test_typing_slips_of_trade_words_are_read_as_the_word() -> None:
+    normalized = normalize_name("Anker Innovations Tcehnology Co., Ltd.")
+    assert normalized.tokens == ("anker", "innovation", "tech")
+    assert normalized.readings == ("'tcehnology' read as 'technology' (typo)",)
+    assert normalize_name("Hubei Yiwei Donlgi").tokens == ("hubei", "yiwei", "power")
+
+
+def test_slips_are_doubled_swapped_or_dropped_letters_of_long_enough_words() -> None:
+    assert {"liimited", "limtied", "limted"} <= slips("limited")
+    assert "mteal" not in slips("metal")  # five letters: only doubled letters
+    assert "meal" not in slips("metal")
+    assert "tieil" in slips("tieli", swaps_from=5)
+
+
+@pytest.mark.parametrize(
+    ("written", "name", "qualifiers"),
+    [
+        ("HUBEI EVE POWER, CO. LTD JINGMEN", ("hubei", "eve", "power", "co"), ("jingmen",)),
+        ("PILBARA LITHIUM CHEMICALS PTY. LTD. KWINANA", ("pilbara", "lithium", "chemical"), ("kwinana",)),
+        ("SUMMIT RIDGE POWER SYSTEMS INCORPORATED RENO", ("summit", "ridge", "power", "system"), ("reno",)),
+        ("LITIO PUNA,SA SALTA", ("litio", "puna"), ("salta",)),
+        ("AESC (JIANGSU) CO., LTD. WUXI", ("aesc",), ("wuxi", "jiangsu")),
+        ("GOTION HIGH-TECH LTD (HEFEI)", ("gotion", "hitech"), ("hefei",)),
+        (
+            "SHENZEN KELU EELCTRONIC, SHENZHEN GUANGDONG",
+            ("shenzen", "kelu", "electronic"),
+            ("shenzhen", "guangdong"),
+        ),
+        ("CAFE DE HUILA, NIEVA COLOMBIA", ("cafe", "huila"), ("nieva", "colombia")),
+        (
+            "RIVER GATE POWER TOOLS, CORP., ATLANTA GA",
+            ("river", "gate", "power", "tools", "corp"),
+            ("atlanta", "ga"),
+        ),
+        ("DHAKA KNIT APPARELS GAZIPUR", ("dhaka", "knit", "apparels"), ("gazipur",)),
+    ],
+)
+def test_what_follows_a_name_qualifies_it(
+    written: str, name: tuple[str, ...], qualifiers: tuple[str, ...]
+) -> None:
+    normalized = normalize_name(written)
+    assert normalized.tokens == name + qualifiers
+    assert normalized.kinds[len(name) :] == ("qualifier",) * len(qualifiers)
+    assert "qualifier" not in normalized.kinds[: len(name)]
+
+
+def test_legal_forms_that_lead_names_leave_the_name_whole() -> None:
+    normalized = normalize_name("INOSTRANNOYE OBSHCHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU SLAVKALIY")
+    assert normalized.kinds == ("word", "word")
+    assert normalize_name("Joint Stock Company Sudoexport").kinds == ("word",)
+    assert normalize_name("UNITED INDUSTRIAL CORPORATION OBORONPROM OJSC").kinds[-1] == "word"
+
+
+def test_bracketed_places_qualify_and_other_brackets_are_listed_as_bracketed() -> None:
+    assert normalize_name("GREENTECH BATTERY VIEETNAM (BAC NINH)").kinds[-2:] == ("qualifier", "qualifier")
+    byd = normalize_name("FinDreams Battery (BYD)")
+    assert byd.tokens == ("findreams", "battery")
+    assert byd.extra_names == byd.bracketed == ("BYD",)
+    formerly = normalize_name("Foo Ltd (formerly Bar Co)")
+    assert formerly.extra_names == ("bar co",)
+    assert formerly.bracketed == ()
+
+
+def test_the_gazetteer_knows_countries_subdivisions_and_industrial_cities() -> None:
+    assert is_place(["hefei", "anhui"])
+    assert is_place(["bac", "ninh"])
+    assert is_place(["kwinana"])
+    assert not is_place(["central"])
+    assert not is_place(["kelu"])
+    assert is_country(["viet", "nam"])
+    assert not is_country(["hefei"])
+
+
+@pytest.mark.parametrize(
+    ("pinyin", "english"),
+    [
+        ("Jixi Xingda Shimo Youxian Gongsi", "Jixi Xingda Graphite Co., Ltd."),
+        ("Ningbo Tianyuan Hejin Cailiao Co., Ltd.", "Ningbo Tianyuan Alloy Materials Co., Ltd."),
+        ("Baotou Hengsheng Xitu Jinshu Co., Ltd.", "Baotou Hengsheng Rare Earth Metals Co., Ltd."),
+        ("Ganzhou Hengci Cixing Cailiao", "Ganzhou Hengci Magnetic Materials"),
+        ("Ningde Shidai Xinnengyuan Keji", "Ningde Times New Energy Technology"),
+        ("Changzhou Dinghui Dianji", "Changzhou Dinghui Motor"),
+    ],
+)
+def test_pinyin_trade_words_read_as_their_english(pinyin: str, english: str) -> None:
+    assert normalize_name(pinyin).tokens == normalize_name(english).tokens
+    assert name_key(pinyin, "CN") == name_key(english, "CN")
+
+
+def test_pinyin_readings_are_explained_and_han_words_agree() -> None:
+    assert normalize_name("Jixi Xingda Shimo").readings == ("'shimo' read as pinyin for 'graphite'",)
+    assert normalize_name("鸡西兴达石墨有限公司").tokens_pinyin == ("jixi", "xingda", "graphite")
+    assert normalize_name("宁德时代").tokens_pinyin == ("ningde", "times")
+
+
+def test_pinyin_trade_words_stand_for_english_words_that_stand_for_themselves() -> None:
+    targets = {token for word in PINYIN_WORDS for token in ABBREVIATIONS[word]}
+    assert {"graphite", "alloy", "rare", "earth", "metal", "power", "times"} <= targets
+    assert not targets & PINYIN_WORDS
+    assert all(ABBREVIATIONS.get(token, (token,)) == (token,) for token in targets)

@@ -1,6 +1,6 @@
 """The labelled evaluation on OFAC entities (leave one alias out), and its floors.
 
-Measured on the full set (4,800 queries: 3,240 withheld aliases, 1,560 names of withheld entities), with
+Measured on the full set (4,803 queries: 3,242 withheld aliases, 1,561 names of withheld entities), with
 the queries' countries: see `test_full_evaluation_beats_the_rapidfuzz_baseline` for the numbers the floors
 sit just below.
 """
@@ -77,7 +77,7 @@ def test_cases_withhold_one_alias_per_entity_and_whole_entities(entities: list[L
 def test_sampled_evaluation_meets_its_floors(entities: list[ListEntity]) -> None:
     metrics = evaluate(entities, sample=1000, seed=7, baseline_cutoffs=())
     ours = metrics["ours"]
-    # measured: precision 0.949, recall 0.549, wrong entity 0.009, false matches on negatives 0.044
+    # measured: precision 0.961, recall 0.569, wrong entity 0.007, false matches on negatives 0.035
     assert ours["precision"] >= 0.93
     assert ours["recall"] >= 0.52
     assert ours["wrong_entity_rate"] <= 0.02
@@ -91,6 +91,7 @@ def test_sampled_evaluation_meets_its_floors(entities: list[ListEntity]) -> None
 def test_full_evaluation_beats_the_rapidfuzz_baseline(entities: list[ListEntity]) -> None:
     metrics = evaluate(entities, baseline_cutoffs=(90.0, 95.0))
     ours = metrics["ours"]
+    # measured: precision 0.947, recall 0.544, wrong entity 0.012, false matches on negatives 0.038
     baseline = metrics["baseline"]["wratio>=95"]
     assert ours["precision"] >= 0.93
     assert ours["recall"] >= 0.52

@@ -12,15 +12,20 @@ from screening.matching.features import (
     address_overlap,
     align,
     combine_names,
+    company_words,
     country_agrees,
     country_differs,
     han_characters,
+    industry_differs,
+    is_swap,
     latin_tokens,
     legal_form_differs,
     numbers_differ,
     pinyin_transliteration,
+    place_elsewhere,
     prepare_name,
     sounds_alike,
+    spelling_readings,
     words_across_names,
 )
 
@@ -196,3 +201,107 @@ def test_align_aligns_each_token_once() -> None:
     used = [i for pair in alignment.pairs for i in pair.c]
     assert sorted(used) == [0, 1]
     assert alignment.score < 1.0
+
+
+def words(*names: str) -> frozenset[str]:
+    """All tokens of some names, as a company's words."""
+    return company_words([prepare_name(n) for n in names])
+
+
+def test_a_trailing_place_only_the_query_names_is_ignored_and_said_so() -> None:
+    evidence = latin_tokens(side("HUBEI EVE POWER, CO. LTD JINGMEN"), side("Hubei EVE Power Co., Ltd."), CTX)
+    assert evidence.value == 1.0
+    assert "trailing place 'jingmen' only in the query, ignored" in evidence.why
+
+
+def test_a_leading_chinese_province_only_one_side_names_is_ignored() -> None:
+    query = side("HUNAN ANKER INNOVATIONS TECHNOLOGY CO., LTD.")
+    assert latin_tokens(query, side("Anker Innovations Technology Co., Ltd."), CTX).value == 1.0
+    assert (
+        latin_tokens(side("Anker Innovations Technology"), side("Hunan Anker Innovations"), CTX).value < 1.0
+    )
+
+
+def test_places_count_when_both_sides_name_one_or_the_names_disagree() -> None:
+    two_places = latin_tokens(
+        side("GAZPROM TRANSGAZ KRASNODAR"), side("GAZPROM TRANSGAZ SAINT PETERSBURG"), CTX
+    )
+    assert two_places.value < 0.85
+    other_word = latin_tokens(side("DHAKA KNIT APPARELS LTD, GAZIPUR"), side("Dhaka Sun Knit Apparels"), CTX)
+    assert other_word.value < 0.85
+    assert "ignored" not in two_places.why + other_word.why
+
+
+def test_how_much_an_omitted_place_counts_is_configurable() -> None:
+    half = Context(MatchConfig(omitted_place_factor=0.5), lambda _key: 1.0)
+    counted = latin_tokens(side("HUBEI EVE POWER LTD JINGMEN"), side("Hubei EVE Power"), half)
+    assert 0.9 < counted.value < 1.0
+    assert "trailing place 'jingmen' only in the query, weighs less" in counted.why
+
+
+def test_countries_inside_a_name_are_never_ignored() -> None:
+    assert latin_tokens(side("Sberbank of Russia"), side("Sberbank"), CTX).value < 0.9
+
+
+def test_a_misspelt_word_weighs_what_the_word_it_misspells_weighs() -> None:
+    rare = {"shenzen": 9.0}  # an unseen misspelling is the rarest word of all
+    ctx = Context(MatchConfig(), lambda key: rare.get(key, 1.0))
+    evidence = latin_tokens(side("SHENZEN KELU ELECTRONIC"), side("Shenzhen Kelu Electronic"), ctx)
+    assert evidence.value > 0.95
+    assert "'shenzen'~'shenzhen' (typo" in evidence.why
+
+
+def test_two_words_of_the_trade_table_are_not_typos_of_each_other() -> None:
+    evidence = latin_tokens(side("Harbor Forge Electronics"), side("Harbor Forge Electric"), CTX)
+    assert "only in the query: 'electronic'" in evidence.why
+    assert latin_tokens(side("Kelu Electronic"), side("Kelu Optoelectronics"), CTX).value < 0.8
+
+
+def test_swapped_letters_are_typos_even_in_short_words() -> None:
+    assert is_swap("wnid", "wind")
+    assert not is_swap("wind", "wine")
+    evidence = latin_tokens(side("PINE ILNE MOBILITY"), side("Pine Line Mobility"), CTX)
+    assert evidence.value > 0.9
+    assert "'ilne'~'line' (typo, 0.90)" in evidence.why
+
+
+def test_typos_of_another_spelling_of_a_trade_word_align() -> None:
+    evidence = latin_tokens(side("Wenzhou Huatai Ianqi"), side("Wenzhou Huatai Electric"), CTX)
+    assert evidence.value > 0.9
+    assert "'ianqi'~'electric' (typo of 'dianqi'" in evidence.why
+
+
+def test_a_place_gives_its_partner_up_to_a_misspelt_word_of_the_name() -> None:
+    query = side("HUEI YIWEI POWER, CO., LIMITED, JINGMEN HUBEI")
+    evidence = latin_tokens(query, side("Hubei Yiwei Power"), CTX)
+    assert evidence.value > 0.95
+    assert "'huei'~'hubei' (typo" in evidence.why
+
+
+def test_place_elsewhere_when_the_company_is_somewhere_else() -> None:
+    shantou = side("Taiyan New Energy", address=frozenset({"shantou", "guangdong"}))
+    evidence = place_elsewhere(side("Jingmen Taiyan New Energy"), shantou, CTX)
+    assert evidence.value == 1.0
+    assert evidence.why == "'jingmen' is not where the company is (guangdong, shantou)"
+    changsha = side("Anker Innovations", address=frozenset({"changsha", "hunan"}))
+    assert place_elsewhere(side("HUNAN ANKER INNOVATIONS"), changsha, CTX).value == 0.0
+    assert place_elsewhere(side("Jingmen Taiyan New Energy"), side("Taiyan New Energy"), CTX).value == 0.0
+
+
+def test_industry_differs_across_all_of_the_company_names() -> None:
+    motors = Side(
+        prepare_name("鸡西兴达"), company_words=words("鸡西兴达", "Jixi Xingda Electric Motor Co., Ltd.")
+    )
+    evidence = industry_differs(side("Jixi Xingda Graphite"), motors, CTX)
+    assert evidence.value == 1.0
+    assert evidence.why == "industry 'graphite' vs the company's 'electric motor'"
+    graphite = Side(prepare_name("鸡西兴达"), company_words=words("鸡西兴达", "Jixi Xingda Shimo"))
+    assert industry_differs(side("Jixi Xingda Graphite"), graphite, CTX).value == 0.0
+    assert all(weight < 0 for fn, weight in FEATURES if fn in (industry_differs, place_elsewhere))
+
+
+def test_spelling_readings_explain_but_never_score() -> None:
+    evidence = spelling_readings(side("JIXI XINGDA SHIMO CO., LIIMITED"), side("Jixi Xingda Graphite"), CTX)
+    assert "'liimited' read as legal form 'limited' (typo)" in evidence.why
+    assert "'shimo' read as pinyin for 'graphite'" in evidence.why
+    assert [weight for fn, weight in FEATURES if fn is spelling_readings] == [0.0]

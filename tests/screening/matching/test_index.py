@@ -204,3 +204,51 @@ def test_query_mixing_words_of_several_aliases_is_explained_by_all_names() -> No
     best = index.search("Sanati Doodeh Sadaf", "IR")[0]
     assert best.company_id == "f"
     assert best.explanation.startswith("all names together matched")
+
+
+KELU = (
+    Company(
+        "kelu",
+        "Shenzhen Kelu Electronic Co., Ltd.",
+        "CN",
+        address="Shenzhen, Guangdong",
+        aliases=("Kelu Electronic",),
+    ),
+    Company(
+        "kelu_decoy",
+        "Shenzhen Kelu Optoelectronics Co., Ltd.",
+        "CN",
+        address="No. 9 Keji Road, Bao'an District, Shenzhen, Guangdong",
+        aliases=("Kelu Optoelectronics",),
+    ),
+)
+TAIYAN = Company(
+    "taiyan",
+    "Shantou Taiyan New Energy Technology Co., Ltd.",
+    "CN",
+    address="Shantou, Guangdong",
+    aliases=("Taiyan New Energy Technology",),  # the registry's alias names no city
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SHENZEN KELU ELECTRONIC",
+        "SHENZEN KELU EELCTRONIC, SHENZHEN GUANGDONG",
+        "SHENZHEN KELU ELECTRONIC CCO., LTD.",
+        "Shenzhen Kelu Electronics Co Ltd",
+    ],
+)
+def test_misspelt_bill_names_find_the_company_not_its_lookalike(query: str) -> None:
+    match = classify(MatchIndex(KELU).search(query, "CN"))
+    assert match.status == "matched", match.explanation
+    assert match.company_id == "kelu"
+
+
+def test_a_company_in_another_city_is_not_matched_on_an_alias_without_a_city() -> None:
+    index = MatchIndex([*KELU, TAIYAN])
+    assert classify(index.search("Shantou Taiyan New Energy Tech Co Ltd", "CN")).company_id == "taiyan"
+    candidates = index.search("Jingmen Taiyan Xinnengyuan Keji Youxian Gongsi", "CN")
+    assert classify(candidates).status != "matched"
+    assert "'jingmen' is not where the company is (guangdong, shantou)" in candidates[0].explanation

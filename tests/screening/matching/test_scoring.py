@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from screening.matching import MATCHER_VERSION, MatchConfig, classify, compare_names, matcher_version
 from screening.model import Candidate, Company
 
@@ -119,3 +121,28 @@ def test_matcher_version_names_non_default_settings() -> None:
     assert tuned.startswith(MATCHER_VERSION + "+cfg.")
     assert tuned == matcher_version(MatchConfig(match_threshold=0.9))
     assert tuned != matcher_version(MatchConfig(match_threshold=0.91))
+
+
+BYD = Company("byd", "BYD Company Limited", "CN", aliases=("BYD", "比亚迪股份有限公司"))
+FINDREAMS = Company("findreams", "FinDreams Battery Co., Ltd.", "CN", aliases=("弗迪电池有限公司",))
+
+
+def test_a_bracketed_part_of_the_query_counts_less_than_its_main_name() -> None:
+    main = compare_names("FinDreams Battery (BYD)", "CN", FINDREAMS)
+    bracket = compare_names("FinDreams Battery (BYD)", "CN", BYD)
+    assert main.score == 1.0
+    assert bracket.score == pytest.approx(MatchConfig().bracket_name_factor + 0.04)  # scaled, country agrees
+    assert classify([main, bracket]).company_id == "findreams"
+
+
+def test_names_after_formerly_keep_the_extra_name_factor() -> None:
+    formerly = compare_names("Acme Holdings (formerly BYD)", "CN", BYD).score
+    bracket = compare_names("Acme Holdings (BYD)", "CN", BYD).score
+    assert formerly > bracket
+
+
+def test_compare_names_reads_a_misspelt_legal_form_and_a_trailing_place() -> None:
+    found = compare_names("BYD CO.,LIIMITED SHENZHEN", "CN", BYD)
+    assert found.score == 1.0
+    assert "trailing place 'shenzhen' only in the query, ignored" in found.explanation
+    assert "'liimited' read as legal form 'limited' (typo)" in found.explanation
