@@ -442,6 +442,7 @@ def rules_check(
             "in_force_today": len(rule_set.in_force(today)),
             "by_kind": kinds,
             "products": len(rule_set.hs_inputs.products),
+            "review_due": [rule.id for rule in rule_set.review_due(today)],
         }
         if as_json:
             _print_json(data)
@@ -451,6 +452,12 @@ def rules_check(
                 f"({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}), "
                 f"{data['in_force_today']} in force today"
             )
+            for rule in rule_set.review_due(today):
+                typer.echo(
+                    f"  review due: {rule.id} (review_by {rule.review_by}): "
+                    f"re-check its state at {rule.source}",
+                    err=True,
+                )
 
     _guard(body)
 
