@@ -271,11 +271,16 @@ def _load_shipments(
         pending.clear()
         progress("load", read, 0)
 
+    error_lines: set[int] = set()
+    kept_lines: set[int] = set()  # rows reported for a bad optional field and still loaded
     for item in rows:
         if isinstance(item, RowError):
             errors.append(item)
+            error_lines.add(item.line)
             continue
         read += 1
+        if item.line in error_lines:
+            kept_lines.add(item.line)
         pending.append(item)
         if len(pending) >= batch_size:
             flush()
@@ -283,7 +288,7 @@ def _load_shipments(
     if added or companies_added:
         version = _next_version(version, sha)
         store.set_network_version(version)
-    rejected = len({e.line for e in errors})
+    rejected = len(error_lines - kept_lines)
     record = LoadRecord("shipments", path.name, read + rejected, added, rejected, companies_added, version)
     store.finish_load(load_id, record)
     return record, errors, resolver.linked

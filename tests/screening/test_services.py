@@ -218,3 +218,20 @@ def test_as_of_before_a_rule_takes_effect_raises_no_flag(engine: Engine, files: 
     flags = {f.rule_id for f in report.lines[0].flags}
     # steel-232 starts 2025-06-04; cn-lithium (2025-01-01) is in force; S7 (2025-04-11) is in the window.
     assert flags == {"cn-lithium"}
+
+
+def test_load_counts_rejected_rows_once_and_keeps_rows_with_a_bad_optional_field(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "shipments.csv"
+    path.write_text(
+        "shipper,consignee,hs,value,date,shipper_country\n"
+        "Alpha Cells Co,Beta Packs Ltd,850790,10,2025-01-01,CN\n"
+        "Alpha Cells Co,Beta Packs Ltd,850790,20,2025-01-02,Atlantis\n"  # bad optional country: kept
+        "Alpha Cells Co,Beta Packs Ltd,850790,lots,2025-01-03,CN\n",  # bad value: rejected
+        encoding="utf-8",
+    )
+    summary = load(engine, shipments=path)
+    (record,) = summary.loads
+    assert (record.rows_read, record.rows_added, record.rows_rejected) == (3, 2, 1)
+    assert {(e.line, e.column) for e in summary.errors} == {(3, "shipper_country"), (4, "value_usd")}
