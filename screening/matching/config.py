@@ -69,7 +69,7 @@ class MatchConfig(BaseModel):
 
     # candidate generation (MatchIndex): names scored per query, and the posting-list length above which
     # a key is skipped when rarer keys already proposed candidates
-    max_candidates: int = 200
+    max_candidates: int = 60
     # companies (best first) whose names are also scored all together (words_across_names)
     combined_candidates: int = 20
     common_key_postings: int = 20_000

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 import time
 from collections import Counter, defaultdict
@@ -30,7 +31,7 @@ from screening.matching.scoring import DEFAULT_CONFIG, classify, country_code
 from screening.model import Company
 from screening.names import name_key
 
-CATEGORIES = ("equal", "reordered", "acronym", "partial", "none", "cross_script")
+CATEGORIES = ("equal", "reordered", "abbreviated", "acronym", "partial", "none", "cross_script")
 
 # OFAC spellings that the country normaliser does not know.
 _OFAC_COUNTRIES = {
@@ -134,10 +135,47 @@ def _scripts(prepared: PreparedName) -> tuple[bool, bool]:
     return has_han, other
 
 
+def _shortens(short: str, long: str) -> bool:
+    """`short` keeps the first letter of `long` and some of the rest in order, at most 60% of its length
+    ("intl", "natl"): a spelling variant such as "kala" for "kalaye" is no abbreviation."""
+    if len(short) < 2 or len(short) > 0.6 * len(long) or short[0] != long[0]:
+        return False
+    rest = iter(long[1:])
+    return all(ch in rest for ch in short[1:])
+
+
+def _abbreviates(a: Sequence[str], b: Sequence[str]) -> bool:
+    """The two token lists pair up one to one (in any order), each pair equal or one shortening the
+    other, and at least one pair is a shortening. Legal forms and generic words are left out by the
+    caller: "co" for "complex" is no abbreviation."""
+    if not a or len(a) != len(b):
+        return False
+    left = sorted(set(a) - set(b))
+    right = sorted(set(b) - set(a))
+    if not left or len(left) != len(right):
+        return False
+    unused = list(right)
+    for token in left:
+        partner = next((t for t in unused if _shortens(token, t) or _shortens(t, token)), None)
+        if partner is None:
+            return False
+        unused.remove(partner)
+    return True
+
+
+def _distinct(prepared: PreparedName) -> list[str]:
+    """The tokens that tell companies apart: not legal forms or generic words, not places."""
+    normalized = prepared.normalized
+    return sorted(
+        t for t, k in zip(normalized.tokens, normalized.kinds, strict=True) if k not in ("generic", "place")
+    )
+
+
 def categorize(query: str, names: Sequence[str]) -> str:
     """How hard a query is against the names it should match, independent of the scorer:
-    cross_script, equal (same tokens after normalisation), reordered, acronym, partial (shares a word,
-    exactly or with a typo), none."""
+    cross_script, equal (same tokens after normalisation), reordered, abbreviated (the same words with
+    some of them shortened, as "INTL" for "INTERNATIONAL"), acronym, partial (shares a word, exactly or
+    with a typo), none."""
     q = prepare_name(query)
     prepared = [prepare_name(n) for n in names]
     if prepared and all(_scripts(q) != _scripts(p) for p in prepared):
@@ -154,6 +192,8 @@ def categorize(query: str, names: Sequence[str]) -> str:
             found = "equal"
         elif q_tokens and sorted(tokens) == sorted(q_tokens):
             found = "reordered"
+        elif _abbreviates(sorted(q_distinct), _distinct(p)):
+            found = "abbreviated"
         elif (q.core_token and q.core_token in p.acronyms) or (p.core_token and p.core_token in q.acronyms):
             found = "acronym"
         elif q_distinct & set(tokens) or any(
@@ -315,4 +355,143 @@ def evaluate(
         "ours": {**_rates(ours), "by_category": _by_category(ours)},
         "baseline": baseline,
         "config": config.model_dump(),
+    }
+
+
+# --- calibrated at a false-match rate -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BestCandidate:
+    """A query's best candidate: its score and whether it is the expected entity (never, for a
+    negative). Scores are on the scorer's own scale (the matcher's [0, 1], WRatio's [0, 100])."""
+
+    case: Case
+    score: float
+    right: bool
+
+
+def score_matcher(
+    companies: Sequence[Company],
+    cases: Sequence[Case],
+    config: MatchConfig = DEFAULT_CONFIG,
+    *,
+    use_country: bool = True,
+) -> list[BestCandidate]:
+    """The matcher's best candidate per query, before any threshold or margin."""
+    index = MatchIndex(companies, config)
+    out: list[BestCandidate] = []
+    for case in cases:
+        found = index.search(case.query, case.country if use_country else None, limit=1)
+        if not found:
+            out.append(BestCandidate(case, 0.0, False))
+            continue
+        best = found[0]
+        out.append(
+            BestCandidate(case, best.score, case.expected is not None and best.company_id == case.expected)
+        )
+    return out
+
+
+def score_baseline(companies: Sequence[Company], cases: Sequence[Case]) -> list[BestCandidate]:
+    """Plain rapidfuzz: `process.extractOne(query, names, scorer=WRatio, processor=default_process)`
+    over every indexed name. The names are processed once up front, which gives the same result."""
+    names: list[str] = []
+    owners: list[str] = []
+    for company in companies:
+        for text in (company.name, *company.aliases):
+            names.append(utils.default_process(text))
+            owners.append(company.company_id)
+    out: list[BestCandidate] = []
+    for case in cases:
+        found = process.extractOne(
+            utils.default_process(case.query), names, scorer=fuzz.WRatio, processor=None
+        )
+        if found is None:
+            out.append(BestCandidate(case, 0.0, False))
+            continue
+        owner = owners[found[2]]
+        out.append(BestCandidate(case, float(found[1]), case.expected is not None and owner == case.expected))
+    return out
+
+
+def threshold_at(negative_scores: Sequence[float], rate: float) -> float:
+    """The lowest score that lets through at most `rate` of the negatives (ties count against it)."""
+    ranked = sorted(negative_scores, reverse=True)
+    allowed = int(rate * len(ranked) + 1e-9)
+    if allowed >= len(ranked):
+        return 0.0
+    return math.nextafter(ranked[allowed], math.inf)
+
+
+def calibrated(scored: Sequence[BestCandidate], rates: Sequence[float] = (0.02, 0.05)) -> dict[str, Any]:
+    """For each false-match rate: the threshold set on the negatives, the share of positives whose
+    best candidate is right and reaches it (overall and per category, None for an empty category),
+    and the share whose best candidate is another entity and reaches it (wrong entity)."""
+    positives = [s for s in scored if s.case.expected is not None]
+    negatives = [s.score for s in scored if s.case.expected is None]
+    groups: dict[str, list[BestCandidate]] = defaultdict(list)
+    for s in positives:
+        groups[s.case.category].append(s)
+    out: dict[str, Any] = {
+        "positives": len(positives),
+        "negatives": len(negatives),
+        "n": {category: len(groups.get(category, [])) for category in CATEGORIES},
+    }
+    for rate in rates:
+        cut = threshold_at(negatives, rate)
+
+        def recall(group: Sequence[BestCandidate], cut: float = cut) -> float | None:
+            if not group:
+                return None
+            return round(sum(s.right and s.score >= cut for s in group) / len(group), 4)
+
+        out[f"{rate:g}"] = {
+            "threshold": round(cut, 4),
+            "false_match_rate": round(sum(n >= cut for n in negatives) / len(negatives), 4)
+            if negatives
+            else 0.0,
+            "recall": recall(positives),
+            "wrong_entity_rate": round(
+                sum(not s.right and s.score >= cut for s in positives) / len(positives), 4
+            )
+            if positives
+            else 0.0,
+            "by_category": {category: recall(groups.get(category, [])) for category in CATEGORIES},
+        }
+    return out
+
+
+def evaluate_calibrated(
+    entities: Sequence[ListEntity],
+    config: MatchConfig = DEFAULT_CONFIG,
+    *,
+    negative_share: float = 0.1,
+    seed: int = 7,
+    sample: int | None = None,
+    use_country: bool = True,
+    rates: Sequence[float] = (0.02, 0.05),
+    baseline: bool = True,
+) -> dict[str, Any]:
+    """Leave-one-alias-out recall of the matcher and of the rapidfuzz baseline, each at thresholds set
+    so that at most `rates` of the negatives pass: the two are compared at equal false-match rates,
+    whatever their score scales. `sample` picks that many queries at random (with `seed`)."""
+    companies, cases = build_cases(entities, negative_share=negative_share, seed=seed)
+    if sample is not None and sample < len(cases):
+        cases = sorted(
+            random.Random(seed + 1).sample(cases, sample), key=lambda c: (c.expected or "", c.query)
+        )
+    started = time.perf_counter()
+    ours = score_matcher(companies, cases, config, use_country=use_country)
+    ours_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    theirs = score_baseline(companies, cases) if baseline else []
+    baseline_seconds = time.perf_counter() - started
+    return {
+        "entities_indexed": len(companies),
+        "queries": len(cases),
+        "seconds": round(ours_seconds, 2),
+        "baseline_seconds": round(baseline_seconds, 2),
+        "ours": calibrated(ours, rates),
+        "baseline": calibrated(theirs, rates) if baseline else None,
     }
