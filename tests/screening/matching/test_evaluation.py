@@ -12,12 +12,17 @@ from pathlib import Path
 import pytest
 
 from screening.matching.evaluation import (
+    BestCandidate,
+    Case,
     ListEntity,
     build_cases,
+    calibrated,
     categorize,
     evaluate,
+    evaluate_calibrated,
     load_ofac_entities,
     read_legacy_csv,
+    threshold_at,
 )
 
 OFAC = Path(__file__).parents[2] / "fixtures" / "ofac"
@@ -52,6 +57,8 @@ def test_entities_are_organisations_with_aliases_and_countries(entities: list[Li
     [
         ("RUTARGET LLC", ["LIMITED LIABILITY COMPANY RUTARGET"], "equal"),
         ("MELLI BANK", ["BANK MELLI"], "reordered"),
+        ("CASPIAN AIR", ["CASPIAN AIRLINES"], "abbreviated"),
+        ("KALA ELECTRIC COMPANY", ["KALAYE ELECTRIC COMPANY"], "partial"),
         ("NIC", ["NAFTIRAN INTERTRADE COMPANY"], "acronym"),
         ("SHAZAND PETROCHEMICAL CORPORATION", ["ARAK PETROCHEMICAL COMPANY"], "partial"),
         ("HESA TRADE CENTER", ["IRAN AIRCRAFT MANUFACTURING INDUSTRIAL COMPANY"], "none"),
@@ -100,3 +107,50 @@ def test_full_evaluation_beats_the_rapidfuzz_baseline(entities: list[ListEntity]
     assert ours["precision"] > baseline["precision"]
     assert ours["by_category"]["equal"]["recall"] >= 0.95
     assert ours["by_category"]["partial"]["recall"] > baseline["by_category"]["partial"]["recall"]
+
+
+def test_threshold_lets_through_at_most_the_rate_of_negatives() -> None:
+    negatives = [0.1 * i for i in range(100)]  # 0.0 .. 9.9
+    cut = threshold_at(negatives, 0.05)
+    assert sum(n >= cut for n in negatives) == 5
+    assert 9.4 < cut <= 9.5
+    assert threshold_at([0.5] * 10, 0.05) > 0.5  # ties count against the threshold
+    assert threshold_at([0.5], 1.0) == 0.0
+
+
+def test_calibrated_recall_counts_only_right_entities_above_the_threshold() -> None:
+    def case(expected: str | None, category: str = "partial") -> Case:
+        return Case("q", None, expected, category)
+
+    scored = [BestCandidate(case(None, "negative"), 0.01 * i, False) for i in range(100)]
+    scored += [
+        BestCandidate(case("a", "equal"), 1.0, True),
+        BestCandidate(case("b"), 0.99, True),
+        BestCandidate(case("c"), 0.5, True),  # right, below the threshold
+        BestCandidate(case("d"), 0.995, False),  # another entity above the threshold
+    ]
+    out = calibrated(scored, (0.02,))
+    assert out["n"]["partial"] == 3
+    row = out["0.02"]
+    assert row["false_match_rate"] == 0.02
+    assert row["recall"] == 0.5
+    assert row["wrong_entity_rate"] == 0.25
+    assert row["by_category"]["equal"] == 1.0
+    assert row["by_category"]["partial"] == round(1 / 3, 4)
+    assert row["by_category"]["cross_script"] is None
+
+
+def test_recall_at_fixed_false_match_rates_does_not_regress(entities: list[ListEntity]) -> None:
+    metrics = evaluate_calibrated(entities, sample=600, seed=3, baseline=False)
+    ours = metrics["ours"]
+    assert ours["positives"] == 425
+    assert ours["negatives"] == 175
+    at2, at5 = ours["0.02"], ours["0.05"]
+    # measured: @2% recall 0.414, partial 0.234; @5% recall 0.489, partial 0.349, wrong entity 0.009
+    assert at2["false_match_rate"] <= 0.02
+    assert at5["false_match_rate"] <= 0.05
+    assert at2["recall"] >= 0.39
+    assert at5["recall"] >= 0.46
+    assert at5["by_category"]["partial"] >= 0.32
+    assert at5["by_category"]["equal"] >= 0.97
+    assert at5["wrong_entity_rate"] <= 0.02
