@@ -330,27 +330,15 @@ def _join_runs(
     """Runs of 2 to 4 unaligned tokens on side `a` that, written together, are one token on side `b`, or
     a word that stands for it ("shi dai" for "times", written "shidai")."""
     free = {t: j for j, t in enumerate(b) if not b_used[j] and len(t) >= 4}
-    if not free:
-        return []
-    pairs: list[Pair] = []
-    for start in range(len(a)):
-        for size in (4, 3, 2):
-            stop = start + size
-            if stop > len(a) or any(a_used[start:stop]):
-                continue
-            joined = "".join(a[start:stop])
-            j = free.get(joined)
-            if j is None and (canonical := ABBREVIATIONS.get(joined)) is not None and len(canonical) == 1:
-                j = free.get(canonical[0])
-            if j is None or b_used[j]:
-                continue
-            run = tuple(range(start, stop))
-            pairs.append(Pair((j,), run, 1.0, "joined") if flip else Pair(run, (j,), 1.0, "joined"))
-            for i in run:
-                a_used[i] = True
-            b_used[j] = True
-            break
-    return pairs
+
+    def find(run: tuple[str, ...]) -> int | None:
+        joined = "".join(run)
+        j = free.get(joined)
+        if j is None and (canonical := ABBREVIATIONS.get(joined)) is not None and len(canonical) == 1:
+            j = free.get(canonical[0])
+        return j
+
+    return _runs(a, a_used, b_used, bool(free), find, "joined", flip)
 
 
 def _initial_runs(
@@ -359,7 +347,22 @@ def _initial_runs(
     """A short unaligned word on side `b` that is the initials of 2 to 4 unaligned words on side `a`
     ("IC" for "International Company", "NPP" for "Nauchno Proizvodstvennoe Predpriyatie")."""
     free = {t: j for j, t in enumerate(b) if not b_used[j] and 2 <= len(t) <= 4 and t.isalpha()}
-    if not free:
+    return _runs(
+        a, a_used, b_used, bool(free), lambda run: free.get("".join(t[0] for t in run)), "initials", flip
+    )
+
+
+def _runs(
+    a: tuple[str, ...],
+    a_used: list[bool],
+    b_used: list[bool],
+    any_free: bool,
+    find: Callable[[tuple[str, ...]], int | None],
+    how: How,
+    flip: bool,
+) -> list[Pair]:
+    """Pair runs of 4, 3 or 2 unaligned tokens of `a` (longest first) with the free token `find` names."""
+    if not any_free:
         return []
     pairs: list[Pair] = []
     for start in range(len(a)):
@@ -367,11 +370,11 @@ def _initial_runs(
             stop = start + size
             if stop > len(a) or any(a_used[start:stop]):
                 continue
-            j = free.get("".join(t[0] for t in a[start:stop]))
+            j = find(a[start:stop])
             if j is None or b_used[j]:
                 continue
             run = tuple(range(start, stop))
-            pairs.append(Pair((j,), run, 1.0, "initials") if flip else Pair(run, (j,), 1.0, "initials"))
+            pairs.append(Pair((j,), run, 1.0, how) if flip else Pair(run, (j,), 1.0, how))
             for i in run:
                 a_used[i] = True
             b_used[j] = True
