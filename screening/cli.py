@@ -293,7 +293,7 @@ def screen(
                 tenant=tenant,
                 progress=_progress(not quiet),
             )
-        if result.provenance.network_version == "empty" and not quiet:
+        if result.provenance.network_version == services.EMPTY_NETWORK and not quiet:
             typer.echo(
                 "tiersight: note: the network is empty, so no line can match; load one first with "
                 "`tiersight network load`.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ from screening.rules import Rule, RuleSet
 from screening.trace import RuleHits, Window, trace_line
 
 Progress = Callable[[str, int, int], None]
+
+# The version a store reports before anything was loaded into it.
+EMPTY_NETWORK = "empty"
 
 
 def _quiet(_stage: str, _done: int, _total: int) -> None:
@@ -144,6 +148,11 @@ class LoadSummary:
 
 
 def _next_version(previous: str, digest: str) -> str:
+    """The version after adding a file. The first load salts the chain with a random value, so two
+    databases never share a version (the in-process snapshot cache is keyed by it) even when the
+    same files were loaded into both."""
+    if previous == EMPTY_NETWORK:
+        previous = uuid.uuid4().hex
     return hashlib.sha256(f"{previous}:{digest}".encode()).hexdigest()[:16]
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from screening.decisions import Decision, parse_action
 from screening.model import Company, Shipment
 from screening.network.resolve import NewName
-from screening.services import LoadRecord, StoredShipment
+from screening.services import EMPTY_NETWORK, LoadRecord, StoredShipment
 from screening.storage.tables import (
     CompanyNameRow,
     CompanyRow,
@@ -41,7 +41,7 @@ class SqlNetworkStore:
     # -- meta -------------------------------------------------------------------------------------
     def network_version(self) -> str:
         row = self.session.get(MetaRow, "network_version")
-        return row.value if row else "empty"
+        return row.value if row else EMPTY_NETWORK
 
     def set_network_version(self, version: str) -> None:
         row = self.session.get(MetaRow, "network_version")

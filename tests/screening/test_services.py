@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from screening import ingest, services
 from screening.report import report_to_dict
 from screening.rules import load_rules
-from screening.storage.db import session_scope
+from screening.storage.db import make_engine, migrate, session_scope
 from screening.storage.repository import SqlNetworkStore
 
 AS_OF = dt.date(2026, 6, 30)
@@ -235,3 +235,19 @@ def test_load_counts_rejected_rows_once_and_keeps_rows_with_a_bad_optional_field
     (record,) = summary.loads
     assert (record.rows_read, record.rows_added, record.rows_rejected) == (3, 2, 1)
     assert {(e.line, e.column) for e in summary.errors} == {(3, "shipper_country"), (4, "value_usd")}
+
+
+def test_two_databases_loaded_with_the_same_files_never_share_a_version(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    # The in-process snapshot cache is keyed by version: a shared version would let one database's
+    # network answer for another's.
+    versions = []
+    for name in ("one.db", "two.db"):
+        engine = make_engine(f"sqlite:///{tmp_path / name}")
+        migrate(engine)
+        versions.append(
+            load(engine, shipments=files["shipments"], companies=files["companies"]).network_version
+        )
+        engine.dispose()
+    assert versions[0] != versions[1]
