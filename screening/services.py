@@ -369,6 +369,7 @@ class Snapshot:
         self._companies = {c.company_id: c for c in store.companies()}
         self._index: MatchIndex | None = None
         self._graph: Graph | None = None
+        self._members: dict[tuple[str, str, str], frozenset[str]] = {}
 
     @property
     def companies(self) -> dict[str, Company]:
@@ -380,6 +381,22 @@ class Snapshot:
             if self._index is None:
                 self._index = MatchIndex(self._companies.values())
             return self._index
+
+    def party_members(self, rules: RuleSet, rule_id: str, config: MatchConfig) -> frozenset[str]:
+        """Network companies that a restricted-party list names, found with the same matcher; cached
+        per rules version, so repeated screenings do not search every party name again."""
+        cache_key = (rules.version, rule_id, config.fingerprint())
+        cached = self._members.get(cache_key)
+        if cached is not None:
+            return cached
+        members: set[str] = set()
+        for party in rules.parties.get(rule_id, ()):
+            for name in (party.name, *party.aliases):
+                verdict = classify(self.index.search(name, country=party.country), config)
+                if verdict.status == "matched" and verdict.company_id is not None:
+                    members.add(verdict.company_id)
+        with self._lock:
+            return self._members.setdefault(cache_key, frozenset(members))
 
     def graph(self, store: NetworkStore) -> Graph:
         """The shipment graph, read from `store` the first time it is asked for."""
@@ -506,7 +523,7 @@ def screen(
     graph = snap.graph(store)
     in_force = rules.in_force(as_of)
     party_rules = [r for r in in_force if r.kind == "restricted_party"]
-    members = {r.id: _party_members(snap.index, rules.parties.get(r.id, ()), config) for r in party_rules}
+    members = {r.id: snap.party_members(rules, r.id, config) for r in party_rules}
     keys, decided = _decisions_of(store, tenant, submission.lines)
 
     results: list[LineResult] = []
@@ -559,17 +576,6 @@ def _decisions_of(
     for decision in store.decisions(tenant, set(keys)):
         decided.setdefault(decision.key, []).append(decision)
     return keys, decided
-
-
-def _party_members(index: MatchIndex, parties: Sequence[Company], config: MatchConfig) -> frozenset[str]:
-    """Network companies that a restricted-party list names, found with the same matcher."""
-    members: set[str] = set()
-    for party in parties:
-        for name in (party.name, *party.aliases):
-            verdict = classify(index.search(name, country=party.country), config)
-            if verdict.status == "matched" and verdict.company_id is not None:
-                members.add(verdict.company_id)
-    return frozenset(members)
 
 
 def _screen_line(

@@ -251,3 +251,40 @@ def test_two_databases_loaded_with_the_same_files_never_share_a_version(
         )
         engine.dispose()
     assert versions[0] != versions[1]
+
+
+PARTY_RULE = """\
+rules:
+  - id: listed-makers
+    title: Listed makers
+    kind: restricted_party
+    authority: Test authority
+    document: Test list
+    source: https://example.org/list
+    effective_from: 2020-01-01
+    severity: high
+    when: {parties: lists/parties.csv}
+    note: test rule
+"""
+
+
+def test_restricted_party_lists_follow_the_rule_folder_they_come_from(
+    engine: Engine, files: dict[str, Path], tmp_path: Path
+) -> None:
+    load(engine, shipments=files["shipments"], companies=files["companies"])
+    submission = ingest.read_suppliers_file(files["suppliers"])
+    found = []
+    for party in ("Qinghai Lithium Salt Works Co Ltd", "Some Unrelated Magnet Works"):
+        folder = tmp_path / f"rules-{len(found)}"
+        (folder / "lists").mkdir(parents=True)
+        (folder / "parties.yaml").write_text(PARTY_RULE, encoding="utf-8")
+        (folder / "hs_inputs.yaml").write_text(textwrap.dedent(RULES["hs_inputs.yaml"]), encoding="utf-8")
+        (folder / "lists" / "parties.csv").write_text(
+            f"name,aliases,country\n{party},,CN\n", encoding="utf-8"
+        )
+        with session_scope(engine) as session:
+            report = services.screen(SqlNetworkStore(session), submission, load_rules(folder), as_of=AS_OF)
+        found.append({(f.rule_id, f.tier, f.hits) for f in report.lines[0].flags})
+    # Qinghai ships LiOH at tier 3 (S3 and S7 in the window); the second list names nobody in the
+    # network, and the members found for the first folder must not carry over to it.
+    assert found == [{("listed-makers", 3, 2)}, set()]
