@@ -58,7 +58,7 @@ from screening.codes import normalize_country
 
 TokenKind = Literal["word", "number", "place", "generic", "domain", "qualifier"]
 
-NORMALIZER_VERSION = "names-2"
+NORMALIZER_VERSION = "names-3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ _ABBREVIATION_TABLE: dict[str, str] = {
     "hitech": "hitech hightech hitek",
     "grp": "grp group groups",
     "corp": "corp corpn corporation corporations",
-    "co": "co cos compan company",
+    "co": "co cos compan company companies",
     "industry": "ind inds indus industrial industries industry industrie",
     "electronic": "elec electr electronic electronics",
     "electric": "electric electrical electrics",
@@ -123,7 +123,7 @@ _ABBREVIATION_TABLE: dict[str, str] = {
     "dev": "dev devt development developments",
     "bros": "bro bros brothers",
     "natl": "natl national",
-    "trade": "trdg trading trade trader traders impex impexp treiding treyding trejding",
+    "trade": "trdg trading trade trader traders impex impexp imex treiding treyding trejding",
     "holding": "hldg hldgs holding holdings",
     "investment": "inv invest investment investments",
     "machinery": "mach machinery machineries",
@@ -233,9 +233,39 @@ _PINYIN_TABLE: dict[str, str] = {
     "copper industry": "tongye",
     "aluminium industry": "lvye",
 }
+# Organisation and trade words of other languages, as they are written in Latin letters (Russian and
+# Ukrainian transliterated, Turkish, Persian and Arabic transliterated, Spanish, Portuguese, Italian,
+# French, German), read as the canonical tokens above: "Torgovy Dom Agrotorg" and "Trading House
+# Agrotorg", "Aforra Menedzhment" and "Aforra Management" agree word for word.
+_TRANSLATED_TABLE: dict[str, str] = {
+    "trade": "torgovy torgovyi torgovyy torgoviy torgovaya torgovoe torgovyj ticaret tejarat tejarat "
+    "tijarat tijara bazargani bazargan comercial comercializadora commerciale handels handel",
+    "mgmt": "menedzhment upravlenie upravleniya upravlyayushchaya yonetim gestion gestione verwaltung",
+    "center": "tsentr tsentra centr merkezi markaz markazi centro zentrum",
+    "grp": "gruppa gruppy grupo gruppo groupe grup gruppe",
+    "dev": "razvitie razvitiya gelistirme desarrollo sviluppo",
+    "investment": "investitsii investitsionnaya investitsionnyi investitsionny yatirim sarmayeh "
+    "sarmaye inversiones inversion investimenti investimentos",
+    "industry": "promyshlennost promyshlennaya promyshlennyi sanayi sanaye sanati sanaat sanaati "
+    "industria industrias industriale industrie industriel",
+    "eng": "inzhiniring muhendislik mohandesi ingenieria ingegneria",
+    "service": "servis servisy hizmetleri hizmet servicios servizi servicos",
+    "holding": "kholding",
+    "intl": "mezhdunarodny mezhdunarodnyi mezhdunarodnaya beynelmilel uluslararasi internacional "
+    "internazionale",
+    "tech": "tekhnologii tekhnologiya tekhnologiy tecnologia tecnologias tecnologie technologie",
+    "natl": "natsionalny natsionalnyi natsionalnaya nacional nazionale",
+    "energy": "energiya energii enerji energia energie",
+    "logistics": "logistika lojistik logistica logistique",
+    "scientific": "nauchno nauchnyi nauchnaya nauchny ilmi elmi cientifica scientifique",
+    "production": "proizvodstvennoe proizvodstvennaya proizvodstvennyi proizvodstvo",
+    "co": "kompaniya kompaniia sherkat sherkate compania companhia compagnia",
+    "automation": "avtomatizatsiya avtomatika otomasyon automatizacion",
+    "exchange": "sarafi sarrafi",
+}
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     variant: tuple(canonical.split())
-    for table in (_ABBREVIATION_TABLE, _PINYIN_TABLE)
+    for table in (_ABBREVIATION_TABLE, _TRANSLATED_TABLE, _PINYIN_TABLE)
     for canonical, variants in table.items()
     for variant in variants.split()
 }
@@ -248,6 +278,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"\bimp(?:orts?|orters?)?\.?\s*(?:&|and|/|-|\+)?\s*exp(?:orts?|orters?)?\.?(?=\W|$)"),
         " trade ",
     ),
+    (re.compile(r"\bi\s*/\s*e\b"), " trade "),  # "Machinery I/E Corp."
+    (re.compile(r"\bithalat\s*(?:ve\s*)?ihracat\b|\bimportadora\s+y\s+exportadora\b"), " trade "),
     (re.compile(r"\bhi(?:gh|hg)?[\s\-]?(?:tech|tceh|tehc)(?:nolog(?:y|ies))?\b"), " hitech "),
     (re.compile(r"\bhigh[\s\-]technolog(?:y|ies)\b"), " hitech "),
     (re.compile(r"\bfuji\s*cailiao\b"), " anode material "),  # 负极材料: "fuji" alone may be a name
@@ -262,8 +294,13 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
 _SPELLED_LEGAL: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bgufen\s*youxian\s*(?:zeren\s*)?gongsi\b"), "jsc"),
     (re.compile(r"\byouxian\s*(?:zeren\s*)?gongsi\b"), "llc"),
-    (re.compile(r"\bob\w{0,3}estv\w{0,2}\s+s\s+ogranichenn\w*\s+otvetstvenn\w*"), "llc"),
-    (re.compile(r"\b(?:(?:zakryt|otkryt|publichn|nepublichn)\w*\s+)?aktsioner\w*\s+ob\w{0,3}estv\w*"), "jsc"),
+    (re.compile(r"\bob\w{0,4}estv\w{0,2}\s+s\s+ogranichenn\w*\s+otvet\w*"), "llc"),
+    (re.compile(r"\btovaryst\w*\s+z\s+obmezhen\w*\s+vidpovidaln\w*"), "llc"),
+    (re.compile(r"\b(?:anonim|anonym)\s+s[i]?rket\w*"), "jsc"),
+    (re.compile(r"\blimited\s+s[i]?rket\w*"), "llc"),
+    (re.compile(r"\bsherkat(?:e|-e)?\s+(?:sahami|sahamie)\s+(?:khas|am)\b"), "jsc"),
+    (re.compile(r"\b(?:sociedad|societe|societa)\s+an[oó]nim[ao]\b"), "jsc"),
+    (re.compile(r"\b(?:(?:zakryt|otkryt|publichn|nepublichn)\w*\s+)?aktsioner\w*\s+ob\w{0,4}estv\w*"), "jsc"),
     (re.compile(r"\bs\.?\s*de\s*r\.?\s*l\.?(?:\s*de\s*c\.?\s*v\.?)?(?=\W|$)"), "llc"),
     (re.compile(r"\bs\.?\s*a\.?\s*de\s*c\.?\s*v\b\.?"), "jsc"),
     (re.compile(r"\bsp(?:\.|olka)?\s*z\.?\s*o\.?\s*o\b\.?"), "llc"),
