@@ -12,7 +12,7 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -486,8 +486,11 @@ def record_decision(
     )
     replaced = [
         d.id
-        for d in store.decisions(tenant, [decision.key])
-        if d.id is not None and d.decided_at <= decision.decided_at and supersedes(decision, d)
+        for d in _current_keys(store.decisions(tenant, None))
+        if d.key == decision.key
+        and d.id is not None
+        and d.decided_at <= decision.decided_at
+        and supersedes(decision, d)
     ]
     return store.add_decision(decision, replaced)
 
@@ -572,10 +575,19 @@ def _decisions_of(
     if tenant is None or not lines:
         return [], {}
     keys = [name_key(line.supplier_name, line.supplier_country) for line in lines]
+    wanted = set(keys)
     decided: dict[str, list[Decision]] = {}
-    for decision in store.decisions(tenant, set(keys)):
-        decided.setdefault(decision.key, []).append(decision)
+    for decision in _current_keys(store.decisions(tenant, None)):
+        if decision.key in wanted:
+            decided.setdefault(decision.key, []).append(decision)
     return keys, decided
+
+
+def _current_keys(decisions: Iterable[Decision]) -> list[Decision]:
+    """Decisions keyed by today's normaliser: a key is recomputed from the name and country the
+    reviewer decided on, so a decision keeps applying after the normaliser changes how it keys names
+    (a tenant holds hundreds or thousands of decisions, not millions)."""
+    return [replace(d, key=name_key(d.supplier_name, d.country)) for d in decisions]
 
 
 def _screen_line(

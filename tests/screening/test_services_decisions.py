@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event
+from sqlalchemy import text as sql
 
 from screening import ingest, services
 from screening.decisions import Decision
@@ -195,6 +196,27 @@ def test_a_decision_applies_to_a_differently_written_name_with_the_same_key(
     assert (decision.supplier_name, decision.country) == ("ACME Co., Ltd.", "US")
     after = lines(screen(network, files, "acme"))[ACME]
     assert (after.match.status, after.match.company_id) == ("matched", "C-ACME")
+
+
+def test_a_decision_keyed_by_an_older_normaliser_still_applies(
+    network: Engine,
+    files: dict[str, Path],
+) -> None:
+    """Keys are recomputed from the decided name and country, so a normaliser change (which changes
+    keys) never orphans a reviewer's decision."""
+    decide(network, "Hanoi Pack Assembly JSC", "VN", "new_company")
+    with session_scope(network) as session:
+        session.execute(
+            sql("UPDATE match_decisions SET key = :stale"), {"stale": "written by an older normaliser"}
+        )
+    after = lines(screen(network, files, "acme"))[PACK]
+    assert after.match.status == "unmatched"
+    assert after.match.decision is not None and after.match.decision.startswith("declared a new company")
+    again = decide(network, "Hanoi Pack Assembly JSC", "VN", "confirm", "C-PACK")
+    with session_scope(network) as session:
+        history = services.list_decisions(SqlNetworkStore(session), "acme", include_superseded=True)
+    assert [(d.action, d.superseded) for d in history] == [("new_company", True), ("confirm", False)]
+    assert again.key == name_key("Hanoi Pack Assembly JSC", "VN")
 
 
 def test_screening_reads_the_decisions_in_one_query(network: Engine, files: dict[str, Path]) -> None:
