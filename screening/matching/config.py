@@ -39,6 +39,12 @@ class MatchConfig(BaseModel):
     # Power") count this share of their weight, when the names otherwise agree and the other side names no
     # place of its own (two different places still count in full)
     omitted_place_factor: float = 0.0
+    # a line of business that only one side names ("Gazprom Invest" for "Gazprom") weighs at least this
+    # much (before rarity), generic as the word is
+    line_word_weight: float = 0.8
+    # when one side's distinctive words are all found in the other, the other's remaining distinctive
+    # words (a description the short name leaves out) count this share of their weight
+    tail_factor: float = 0.4
 
     # typo tolerance: tokens of at least this length may match with rapidfuzz ratio >= the similarity;
     # a typo counts similarity ** typo_power of an equal token

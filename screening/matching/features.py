@@ -313,6 +313,8 @@ class Alignment:
     query_weights: tuple[float, ...]
     candidate_weights: tuple[float, ...]
     omitted: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())  # places one side omits
+    # leftover tokens weighed apart (query side, candidate side): position -> why, for the explanation
+    reweighed: tuple[dict[int, str], dict[int, str]] = ({}, {})
 
 
 def token_weights(view: View, ctx: Context) -> tuple[float, ...]:
@@ -386,6 +388,39 @@ SOFT_KINDS: frozenset[TokenKind] = frozenset({"place", "qualifier"})
 
 # the trade-word table's canonical tokens, and for each the other ways it is written, for typos of those
 # ("tcehnology", "jiixe")
+# Lines of business that tell sister companies apart when only one of them names it.
+LINE_WORDS: frozenset[str] = frozenset(
+    [
+        "investment",
+        "mgmt",
+        "service",
+        "trade",
+        "holding",
+        "dev",
+        "bank",
+        "financial",
+        "finance",
+        "insurance",
+        "leasing",
+        "capital",
+        "eng",
+        "comms",
+        "shipping",
+        "logistics",
+        "security",
+        "research",
+        "intl",
+        "center",
+        "fdn",
+        "offshore",
+        "energy",
+        "oil",
+        "construction",
+        "consulting",
+        "transport",
+        "media",
+    ]
+)
 CANONICAL_WORDS: frozenset[str] = frozenset(t for canonical in ABBREVIATIONS.values() for t in canonical)
 SPELLINGS: dict[str, tuple[str, ...]] = {}
 for _variant, _canonical in ABBREVIATIONS.items():
@@ -519,12 +554,61 @@ def align(query: View, candidate: View, ctx: Context) -> Alignment:
         wq[i] *= cfg.omitted_place_factor
     for j in omitted[1]:
         wc[j] *= cfg.omitted_place_factor
+    reweighed = _weigh_leftovers(query, q_used, wq, candidate, c_used, wc, ctx)
     total = sum(wq) + sum(wc)
     aligned = 0.0
     for pair in pairs:
         aligned += _credit(pair, cfg) * (sum(wq[i] for i in pair.q) + sum(wc[j] for j in pair.c))
     score = aligned / total if total > 0 else 0.0
-    return Alignment(query, candidate, tuple(pairs), min(score, 1.0), tuple(wq), tuple(wc), omitted)
+    return Alignment(
+        query, candidate, tuple(pairs), min(score, 1.0), tuple(wq), tuple(wc), omitted, reweighed
+    )
+
+
+def _weigh_leftovers(
+    query: View,
+    q_used: list[bool],
+    wq: list[float],
+    candidate: View,
+    c_used: list[bool],
+    wc: list[float],
+    ctx: Context,
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Words that only one side names, weighed for what they say about the two companies:
+
+    - a line of business that only one side names ("Gazprom" and "Gazprom *Invest*", "Cham *Bank*" and
+      "Cham *Holding*") is how sister companies are told apart: it counts `line_word_weight` of a
+      distinctive word however generic it is when it agrees;
+    - when every distinctive word of one side is found in the other, the other side's remaining
+      distinctive words before or after the words found are a description the shorter name leaves out
+      ("Kontroles" for "Kontroles Electronicos de Baja California"): they count `tail_factor` of their
+      weight. A word between words found ("Dhaka *Sun* Knit Apparels") names another company, and so
+      does a short name with a line of business of its own ("Envision *Energy*", "Envision AESC")."""
+    cfg = ctx.config
+    notes: tuple[dict[int, str], dict[int, str]] = ({}, {})
+    for view, used, weights, note in ((query, q_used, wq, notes[0]), (candidate, c_used, wc, notes[1])):
+        for i, key in enumerate(view.keys):
+            if not used[i] and key in LINE_WORDS:
+                weights[i] = max(weights[i], cfg.line_word_weight * ctx.idf(key))
+                note[i] = "line of business, counts"
+    if cfg.tail_factor >= 1.0:
+        return notes
+    for short, s_used, other, o_used, weights, note in (
+        (query, q_used, candidate, c_used, wc, notes[1]),
+        (candidate, c_used, query, q_used, wq, notes[0]),
+    ):
+        distinctive = [i for i, kind in enumerate(short.kinds) if kind in ("word", "number")]
+        if not distinctive or not all(s_used[i] for i in distinctive):
+            continue
+        if any(not s_used[i] and key in LINE_WORDS for i, key in enumerate(short.keys)):
+            continue  # "Envision Energy" is no short form of "Envision AESC": it names a line of its own
+        aligned = [j for j, used in enumerate(o_used) if used]
+        first, last = aligned[0], aligned[-1]
+        for j, kind in enumerate(other.kinds):
+            if not o_used[j] and kind == "word" and not first < j < last:
+                weights[j] *= cfg.tail_factor
+                note[j] = "description the shorter name leaves out, weighs less"
+    return notes
 
 
 def _give_up_places(
@@ -620,8 +704,17 @@ def describe(alignment: Alignment, limit: int = 8) -> str:
     aligned_q = {i for p in alignment.pairs for i in p.q}
     aligned_c = {j for p in alignment.pairs for j in p.c}
     omitted_q, omitted_c = alignment.omitted
-    only_q = [_labelled(q, i) for i in range(len(q.tokens)) if i not in aligned_q and i not in omitted_q]
-    only_c = [_labelled(c, j) for j in range(len(c.tokens)) if j not in aligned_c and j not in omitted_c]
+    notes_q, notes_c = alignment.reweighed
+    only_q = [
+        _labelled(q, i, notes_q.get(i))
+        for i in range(len(q.tokens))
+        if i not in aligned_q and i not in omitted_q
+    ]
+    only_c = [
+        _labelled(c, j, notes_c.get(j))
+        for j in range(len(c.tokens))
+        if j not in aligned_c and j not in omitted_c
+    ]
     if len(items) > limit:
         items = [*items[:limit], f"{len(items) - limit} more"]
     text = ", ".join(items) if items else "no token in common"
@@ -656,10 +749,11 @@ def _kind_label(kind: TokenKind) -> str:
     return _KIND_LABELS.get(kind, kind)
 
 
-def _labelled(view: View, i: int) -> str:
+def _labelled(view: View, i: int, note: str | None = None) -> str:
     kind = view.kinds[i]
-    suffix = f" ({_KIND_LABELS[kind]})" if kind in _KIND_LABELS else ""
-    return f"'{view.tokens[i]}'{suffix}"
+    labels = [_KIND_LABELS[kind]] if kind in _KIND_LABELS else []
+    labels += [note] if note else []
+    return f"'{view.tokens[i]}'" + (f" ({', '.join(labels)})" if labels else "")
 
 
 def best_alignment(pairs: list[tuple[View | None, View | None]], ctx: Context) -> Alignment | None:

@@ -29,7 +29,7 @@ from screening.model import Candidate, Company, Match
 from screening.names import NORMALIZER_VERSION, NormalizedName, normalize_name
 
 # Bump when normalisation, features, weights or thresholds change what a screening returns.
-MATCHER_VERSION = f"tiersight-match-3+{NORMALIZER_VERSION}"
+MATCHER_VERSION = f"tiersight-match-4+{NORMALIZER_VERSION}"
 
 DEFAULT_CONFIG = MatchConfig()
 

@@ -74,7 +74,31 @@ def test_latin_tokens_generic_words_and_places_weigh_little() -> None:
     generic = latin_tokens(side("Gotion"), side("Gotion Group"), CTX).value
     distinct = latin_tokens(side("Gotion"), side("Gotion Sanhuan"), CTX).value
     assert generic > 0.85
-    assert distinct < 0.7
+    assert distinct < 0.85  # a person looks: a short form, or a sister company
+
+
+def test_a_line_of_business_only_one_side_names_tells_sister_companies_apart() -> None:
+    plain = latin_tokens(side("Gazprom"), side("Gazprom Group"), CTX)
+    sister = latin_tokens(side("Gazprom"), side("Gazprom Invest"), CTX)
+    assert plain.value > 0.85
+    assert sister.value < 0.75
+    assert "'investment' (generic word, line of business, counts)" in sister.why
+
+
+def test_a_description_the_short_name_leaves_out_weighs_less_than_a_word_inside_the_name() -> None:
+    tail = latin_tokens(side("Kontroles"), side("Kontroles Electronicos de Baja California"), CTX)
+    plain = MatchConfig(tail_factor=1.0)
+    untouched = latin_tokens(
+        side("Kontroles"), side("Kontroles Electronicos de Baja California"), Context(plain, lambda _k: 1.0)
+    )
+    assert tail.value > untouched.value + 0.15
+    assert "'baja' (description the shorter name leaves out, weighs less)" in tail.why
+    inside = latin_tokens(side("Dhaka Knit Apparels"), side("Dhaka Sun Knit Apparels"), CTX)
+    assert inside.value < MatchConfig().match_threshold
+    assert "description" not in inside.why
+    own_line = latin_tokens(side("Envision Energy"), side("Envision AESC"), CTX)
+    assert own_line.value < 0.6
+    assert "description" not in own_line.why
 
 
 def test_latin_tokens_rare_words_weigh_more() -> None:
