@@ -18,7 +18,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from screening.model import Company
 from screening.names import name_key
 
 CATEGORIES = ("equal", "reordered", "abbreviated", "acronym", "partial", "none", "cross_script")
+# Aliases that share a word (as written, abbreviated or with a typo) with another name of the entity.
+SHARES_A_WORD = ("equal", "reordered", "abbreviated", "partial")
 
 # OFAC spellings that the country normaliser does not know.
 _OFAC_COUNTRIES = {
@@ -369,6 +371,11 @@ class BestCandidate:
     case: Case
     score: float
     right: bool
+    lead: float = 1.0  # over the best other company (the matcher's verdict needs `margin` of it)
+
+    def passes(self, threshold: float, margin: float) -> bool:
+        """Whether the verdict at this threshold is `matched` (score reached and lead kept)."""
+        return self.score >= threshold and self.lead >= margin
 
 
 def score_matcher(
@@ -382,14 +389,14 @@ def score_matcher(
     index = MatchIndex(companies, config)
     out: list[BestCandidate] = []
     for case in cases:
-        found = index.search(case.query, case.country if use_country else None, limit=1)
+        found = index.search(case.query, case.country if use_country else None, limit=2)
         if not found:
             out.append(BestCandidate(case, 0.0, False))
             continue
         best = found[0]
-        out.append(
-            BestCandidate(case, best.score, case.expected is not None and best.company_id == case.expected)
-        )
+        lead = best.score - found[1].score if len(found) > 1 else 1.0
+        right = case.expected is not None and best.company_id == case.expected
+        out.append(BestCandidate(case, best.score, right, lead))
     return out
 
 
@@ -424,10 +431,16 @@ def threshold_at(negative_scores: Sequence[float], rate: float) -> float:
     return math.nextafter(ranked[allowed], math.inf)
 
 
-def calibrated(scored: Sequence[BestCandidate], rates: Sequence[float] = (0.02, 0.05)) -> dict[str, Any]:
+def calibrated(
+    scored: Sequence[BestCandidate], rates: Sequence[float] = (0.02, 0.05), margin: float = 0.0
+) -> dict[str, Any]:
     """For each false-match rate: the threshold set on the negatives, the share of positives whose
     best candidate is right and reaches it (overall and per category, None for an empty category),
-    and the share whose best candidate is another entity and reaches it (wrong entity)."""
+    and the share whose best candidate is another entity and reaches it (wrong entity).
+
+    With `margin`, a best candidate that leads the next company by less is no match at any threshold
+    (the matcher calls it ambiguous and a person decides), as `classify` does."""
+    scored = [s if s.lead >= margin else replace(s, score=0.0) for s in scored]
     positives = [s for s in scored if s.case.expected is not None]
     negatives = [s.score for s in scored if s.case.expected is None]
     groups: dict[str, list[BestCandidate]] = defaultdict(list)
@@ -437,7 +450,15 @@ def calibrated(scored: Sequence[BestCandidate], rates: Sequence[float] = (0.02, 
         "positives": len(positives),
         "negatives": len(negatives),
         "n": {category: len(groups.get(category, [])) for category in CATEGORIES},
+        # the share of each class whose best candidate is the right entity, at any score: the most any
+        # threshold can recall
+        "top1": {
+            category: round(sum(s.right for s in group) / len(group), 4)
+            for category in CATEGORIES
+            if (group := groups.get(category))
+        },
     }
+    sharing = [s for s in positives if s.case.category in SHARES_A_WORD]
     for rate in rates:
         cut = threshold_at(negatives, rate)
 
@@ -458,6 +479,7 @@ def calibrated(scored: Sequence[BestCandidate], rates: Sequence[float] = (0.02, 
             if positives
             else 0.0,
             "by_category": {category: recall(groups.get(category, [])) for category in CATEGORIES},
+            "shares_a_word": recall(sharing),
         }
     return out
 
@@ -492,6 +514,6 @@ def evaluate_calibrated(
         "queries": len(cases),
         "seconds": round(ours_seconds, 2),
         "baseline_seconds": round(baseline_seconds, 2),
-        "ours": calibrated(ours, rates),
+        "ours": calibrated(ours, rates, config.margin),
         "baseline": calibrated(theirs, rates) if baseline else None,
     }
