@@ -928,22 +928,31 @@ def _rows_after(layout: _Layout, header: _Header) -> Iterator[_Row]:
                 yield parsed
 
 
-def read_shipments(path: Path) -> tuple[list[str], Iterator[ShipmentRow | RowError]]:
+def read_shipments(path: Path, *, fast: bool = True) -> tuple[list[str], Iterator[ShipmentRow | RowError]]:
     """The canonical columns present, and the rows of a shipments file (CSV or XLSX), read lazily.
 
     The header is checked at once (`UnreadableFileError` names missing required columns); the rows
     are read as the iterator is consumed, so files of millions of rows are never held in memory.
     Per row: a required field empty or bad yields one `RowError` per problem and no row; a bad
     optional country or number yields a `RowError` first and then the row with that field `None`.
-    Blank rows are skipped.
+    Blank rows are skipped. `fast=False` reads every row with the per-row parser (the reference the
+    columnar fast path is tested against).
     """
     layout, header = _network_header(path, _SHIPMENTS)
     columns = [key for key in header.keys if key in header.index]
-    return columns, _shipments(layout, header)
+    return columns, _shipments(layout, header, fast=fast)
 
 
-def _shipments(layout: _Layout, header: _Header) -> Iterator[ShipmentRow | RowError]:
+def _shipments(layout: _Layout, header: _Header, *, fast: bool = True) -> Iterator[ShipmentRow | RowError]:
+    """The rows after the header: through pyarrow's columnar reader when the file allows it (plain
+    UTF-8 text whose header is line 1), else row by row; both give the same rows and errors."""
+    from screening import ingest_arrow  # imports this module
+
     yield from _unit_errors(header)
+    offset = ingest_arrow.fast_layout(layout, header) if fast else None
+    if offset is not None:
+        yield from ingest_arrow.read_fast(layout, header, offset)
+        return
     for row in _rows_after(layout, header):
         yield from _shipment(row)
 
