@@ -12,7 +12,7 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -36,7 +36,9 @@ from screening.model import (
     TopSupplier,
 )
 from screening.names import name_key
+from screening.network import load
 from screening.network.graph import Graph
+from screening.network.load import StoredShipment
 from screening.network.resolve import NewName, Resolver
 from screening.report import summarize
 from screening.rules import Rule, RuleSet
@@ -55,33 +57,6 @@ def _quiet(_stage: str, _done: int, _total: int) -> None:
 # --------------------------------------------------------------------------------------------------
 # The store the use cases need
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StoredShipment:
-    """A shipment row as stored: resolved party ids plus everything the bill of lading said."""
-
-    shipment_id: str
-    shipper_id: str
-    consignee_id: str
-    hs_code: str
-    value_usd: float
-    date: dt.date
-    origin_country: str | None
-    shipper_name: str
-    consignee_name: str
-    shipper_address: str | None
-    shipper_country: str | None
-    consignee_address: str | None
-    consignee_country: str | None
-    description: str | None
-    quantity: float | None
-    weight_kg: float | None
-    port_of_lading: str | None
-    port_of_unlading: str | None
-
-    def as_row(self) -> dict[str, object]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +80,10 @@ class NetworkStore(Protocol):
     def update_company(self, company: Company, source: str) -> None: ...
     def add_names(self, names: Sequence[NewName]) -> None: ...
     def shipment_ids(self, ids: Iterable[str]) -> set[str]: ...
-    def add_shipments(self, rows: Sequence[StoredShipment], load_id: int) -> None: ...
+    def add_shipments(self, rows: Sequence[StoredShipment], load_id: int) -> int:
+        """Store the rows whose id is not stored yet (the first of repeats); returns how many."""
+        ...
+
     def shipments(self) -> Iterator[Shipment]: ...
     def shipment_count(self) -> int: ...
     def company_count(self) -> int: ...
@@ -173,7 +151,7 @@ def load_network(
     shipments: Path | None = None,
     companies: Path | None = None,
     progress: Progress = _quiet,
-    batch_size: int = 5_000,
+    batch_size: int = 20_000,
 ) -> LoadSummary:
     """Add a registry and/or a shipments file to the network: idempotent and additive.
 
@@ -245,55 +223,31 @@ def _load_shipments(
     store: NetworkStore, path: Path, version: str, progress: Progress, batch_size: int
 ) -> tuple[LoadRecord, list[RowError], int]:
     sha = _file_sha256(path)
-    _header, rows = ingest.read_shipments(path)
+    _header, items = ingest.read_shipments(path)
     load_id = store.start_load("shipments", path.name, sha)
+    # Nothing stored yet: no row can be a reload, so no batch needs to ask the store (repeats within
+    # the file are still skipped by `add_shipments`).
+    empty = store.shipment_count() == 0
     resolver = Resolver.start(store.companies(), store.name_keys())
     errors: list[RowError] = []
     read = added = companies_added = 0
-    seen: set[str] = set()
-    pending: list[ingest.ShipmentRow] = []
-
-    def flush() -> None:
-        nonlocal added, companies_added
-        if not pending:
-            return
-        ids = [_shipment_id(r) for r in pending]
-        stored = store.shipment_ids(ids)
-        batch: list[StoredShipment] = []
-        for row, sid in zip(pending, ids, strict=True):
-            if sid in stored or sid in seen:
-                continue
-            seen.add(sid)
-            shipper = resolver.resolve(
-                row.shipper_name, row.shipper_country, row.shipper_address, row.shipper_id
-            )
-            consignee = resolver.resolve(
-                row.consignee_name, row.consignee_country, row.consignee_address, row.consignee_id
-            )
-            batch.append(_stored(row, sid, shipper, consignee))
+    error_lines: set[int] = set()
+    kept_lines: set[int] = set()  # rows reported for a bad optional field and still loaded
+    for batch in load.batches(items, batch_size):
+        errors.extend(batch.errors)
+        error_lines.update(error.line for error in batch.errors)
+        read += len(batch.rows)
+        kept_lines.update(row.line for row in batch.rows if row.line in error_lines)
+        ids = [load.shipment_id(row) for row in batch.rows]
+        stored = set() if empty else store.shipment_ids(ids)
+        fresh = [(row, sid) for row, sid in zip(batch.rows, ids, strict=True) if sid not in stored]
+        rows = load.resolved(fresh, resolver)
         new_companies, new_names = resolver.drain()
         store.add_companies(new_companies, "derived")
         store.add_names(new_names)
-        store.add_shipments(batch, load_id)
+        added += store.add_shipments(rows, load_id)
         companies_added += len(new_companies)
-        added += len(batch)
-        pending.clear()
         progress("load", read, 0)
-
-    error_lines: set[int] = set()
-    kept_lines: set[int] = set()  # rows reported for a bad optional field and still loaded
-    for item in rows:
-        if isinstance(item, RowError):
-            errors.append(item)
-            error_lines.add(item.line)
-            continue
-        read += 1
-        if item.line in error_lines:
-            kept_lines.add(item.line)
-        pending.append(item)
-        if len(pending) >= batch_size:
-            flush()
-    flush()
     if added or companies_added:
         version = _next_version(version, sha)
         store.set_network_version(version)
@@ -301,54 +255,6 @@ def _load_shipments(
     record = LoadRecord("shipments", path.name, read + rejected, added, rejected, companies_added, version)
     store.finish_load(load_id, record)
     return record, errors, resolver.linked
-
-
-def _shipment_id(row: ingest.ShipmentRow) -> str:
-    """The source's id, or one derived from the row's content so that a reload is recognised."""
-    if row.shipment_id:
-        return row.shipment_id
-    content = "\x1f".join(
-        str(v)
-        for v in (
-            row.shipper_name,
-            row.consignee_name,
-            row.hs_code,
-            row.value_usd,
-            row.date.isoformat(),
-            row.shipper_country,
-            row.consignee_country,
-            row.origin_country,
-            row.description,
-            row.quantity,
-            row.weight_kg,
-            row.port_of_lading,
-            row.port_of_unlading,
-        )
-    )
-    return "H" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:20]
-
-
-def _stored(row: ingest.ShipmentRow, sid: str, shipper: str, consignee: str) -> StoredShipment:
-    return StoredShipment(
-        shipment_id=sid,
-        shipper_id=shipper,
-        consignee_id=consignee,
-        hs_code=row.hs_code,
-        value_usd=row.value_usd,
-        date=row.date,
-        origin_country=row.origin_country or row.shipper_country,
-        shipper_name=row.shipper_name,
-        consignee_name=row.consignee_name,
-        shipper_address=row.shipper_address,
-        shipper_country=row.shipper_country,
-        consignee_address=row.consignee_address,
-        consignee_country=row.consignee_country,
-        description=row.description,
-        quantity=row.quantity,
-        weight_kg=row.weight_kg,
-        port_of_lading=row.port_of_lading,
-        port_of_unlading=row.port_of_unlading,
-    )
 
 
 # --------------------------------------------------------------------------------------------------

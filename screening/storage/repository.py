@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,8 +17,9 @@ from sqlmodel import Session, col
 
 from screening.decisions import Decision, parse_action
 from screening.model import Company, Shipment
+from screening.network.load import SHIPMENT_COLUMNS, StoredShipment
 from screening.network.resolve import NewName
-from screening.services import EMPTY_NETWORK, LoadRecord, StoredShipment
+from screening.services import EMPTY_NETWORK, LoadRecord
 from screening.storage.tables import (
     CompanyNameRow,
     CompanyRow,
@@ -92,21 +94,11 @@ class SqlNetworkStore:
         return self._existing(col(CompanyRow.company_id), ids)
 
     def add_companies(self, companies: Sequence[Company], source: str) -> None:
-        if companies:
-            self.session.execute(
-                insert(CompanyRow),
-                [
-                    {
-                        "company_id": c.company_id,
-                        "name": c.name,
-                        "country": c.country,
-                        "address": c.address,
-                        "lei": c.lei,
-                        "source": source,
-                    }
-                    for c in companies
-                ],
-            )
+        self._bulk_insert(
+            "companies",
+            ("company_id", "name", "country", "address", "lei", "source"),
+            [(c.company_id, c.name, c.country, c.address, c.lei, source) for c in companies],
+        )
 
     def update_company(self, company: Company, source: str) -> None:
         row = self.session.get(CompanyRow, company.company_id)
@@ -120,23 +112,19 @@ class SqlNetworkStore:
             )
 
     def add_names(self, names: Sequence[NewName]) -> None:
-        if names:
-            self.session.execute(
-                insert(CompanyNameRow),
-                [
-                    {
-                        "company_id": n.company_id,
-                        "name": n.name,
-                        "country": n.country,
-                        "kind": n.kind,
-                        "key": n.key,
-                    }
-                    for n in names
-                ],
-            )
+        self._bulk_insert(
+            "company_names",
+            ("company_id", "name", "country", "kind", "key"),
+            [(n.company_id, n.name, n.country, n.kind, n.key) for n in names],
+        )
 
     # -- shipments --------------------------------------------------------------------------------
     def shipment_ids(self, ids: Iterable[str]) -> set[str]:
+        if self.session.get_bind().dialect.name == "postgresql":  # one array parameter, any length
+            query = select(col(ShipmentRow.shipment_id)).where(
+                col(ShipmentRow.shipment_id) == func.any(postgresql.array(list(ids)))
+            )
+            return set(self.session.execute(query).scalars())
         return self._existing(col(ShipmentRow.shipment_id), ids)
 
     def _existing(self, column: Mapped[str], ids: Iterable[str]) -> set[str]:
@@ -148,9 +136,71 @@ class SqlNetworkStore:
             found.update(self.session.execute(select(column).where(column.in_(chunk))).scalars())
         return found
 
-    def add_shipments(self, rows: Sequence[StoredShipment], load_id: int) -> None:
-        if rows:
-            self.session.execute(insert(ShipmentRow), [{**r.as_row(), "load_id": load_id} for r in rows])
+    def add_shipments(self, rows: Sequence[StoredShipment], load_id: int) -> int:
+        """Insert the rows whose shipment_id is not stored yet, in one bulk statement; how many were new."""
+        return self._bulk_insert(
+            "shipments",
+            (*SHIPMENT_COLUMNS, "load_id"),
+            [(*row, load_id) for row in rows],
+            ignore_existing=True,
+        )
+
+    def _bulk_insert(
+        self,
+        table: str,
+        columns: tuple[str, ...],
+        rows: list[tuple[object, ...]],
+        *,
+        ignore_existing: bool = False,
+    ) -> int:
+        """Many rows in one round trip on the session's own connection (so in its transaction):
+        PostgreSQL's COPY (through a staging table when rows that already exist are to be skipped),
+        SQLite's executemany of one prepared INSERT, SQLAlchemy's executemany elsewhere. The ORM is
+        bypassed on purpose: at millions of rows its per-row bookkeeping costs more than the database.
+        Returns the number of rows inserted."""
+        if not rows:
+            return 0
+        connection = self.session.connection()
+        dialect = connection.dialect.name
+        names = ", ".join(columns)
+        raw: Any = connection.connection.dbapi_connection
+        if dialect == "postgresql":
+            with raw.cursor() as cursor:
+                target = table
+                if ignore_existing:
+                    target = f"incoming_{table}"
+                    cursor.execute(
+                        f"CREATE TEMP TABLE IF NOT EXISTS {target} "
+                        f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                    )
+                with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                if not ignore_existing:
+                    return len(rows)
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} "  # noqa: S608 (fixed names)
+                    "ON CONFLICT DO NOTHING"
+                )
+                inserted = int(cursor.rowcount)
+                cursor.execute(f"TRUNCATE {target}")
+                return inserted
+        if dialect == "sqlite":
+            verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+            marks = ", ".join("?" * len(columns))
+            cursor = raw.cursor()
+            try:
+                cursor.executemany(
+                    f"{verb} INTO {table} ({names}) VALUES ({marks})", [_sqlite_row(row) for row in rows]
+                )
+                return int(cursor.rowcount)
+            finally:
+                cursor.close()
+        table_obj = {"companies": CompanyRow, "company_names": CompanyNameRow, "shipments": ShipmentRow}[
+            table
+        ]
+        self.session.execute(insert(table_obj), [dict(zip(columns, row, strict=True)) for row in rows])
+        return len(rows)
 
     def shipments(self) -> Iterator[Shipment]:
         query = select(
@@ -259,6 +309,11 @@ class SqlNetworkStore:
         self.session.add(row)
         self.session.flush()
         return replace(decision, id=row.id, superseded=False)
+
+
+def _sqlite_row(row: tuple[object, ...]) -> tuple[object, ...]:
+    """Dates as the ISO text SQLAlchemy's SQLite Date type stores (sqlite3's date adapter is deprecated)."""
+    return tuple(value.isoformat() if isinstance(value, dt.date) else value for value in row)
 
 
 def _decision(row: MatchDecisionRow, tenant: str) -> Decision:
