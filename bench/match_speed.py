@@ -8,6 +8,10 @@ appended, case and punctuation changes) are then searched one by one, so every q
 answer. The same run scores a sample of the queries with `rapidfuzz.process.extractOne` (WRatio
 over every registry name), the baseline the index has to beat.
 
+The index is then saved to disk as a snapshot persists it, and read back in a new process (the time a
+worker or a command pays once per network version instead of the build), which also checks that it
+finds the same companies for the first queries.
+
 Floors (the matching issue): >= 200x faster per line than brute force, top-1 recall not below
 brute force's on the same sample, index build <= 60 s, peak memory <= 4 GB.
 """
@@ -15,9 +19,14 @@ brute force's on the same sample, index build <= 60 s, peak memory <= 4 GB.
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from _common import Floor, current_rss_mb, peak_rss_mb, print_table, report
 from rapidfuzz import fuzz, process
@@ -174,6 +183,38 @@ def queries(companies: list[Company], count: int, seed: int = 12) -> list[_Query
     return [_Query(noisy(c, rng), c.country or "", c.company_id) for c in picked]
 
 
+_LOAD_IN_NEW_PROCESS = """
+import json, resource, sys, time
+from pathlib import Path
+from screening.matching import MatchIndex
+path, stamp, lines = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+t0 = time.perf_counter()
+index = MatchIndex.load(path, stamp)
+load_s = time.perf_counter() - t0
+top = [(found[0].company_id if (found := index.search(text, country=cc)) else None) for text, cc in lines]
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"load_s": load_s, "top": top, "peak_mb": peak}))
+"""
+
+
+def load_in_new_process(index: MatchIndex, lines: list[_Query], folder: Path) -> dict[str, object]:
+    """Save the index, read it back in a fresh interpreter; time both, and the new process's answers."""
+    path = folder / "index.bin"
+    t0 = time.perf_counter()
+    index.save(path, "bench")
+    save_s = time.perf_counter() - t0
+    queries = json.dumps([(q.text, q.country) for q in lines])
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_NEW_PROCESS, str(path), "bench", queries],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    loaded: dict[str, object] = json.loads(out.stdout)
+    loaded.update(save_s=save_s, file_mb=path.stat().st_size / 1024 / 1024)
+    return loaded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--companies", type=int, default=1_000_000)
@@ -203,6 +244,15 @@ def main() -> None:
     peak_after_search = peak_rss_mb()
     ms_per_line = search_s * 1000 / len(lines)
 
+    checked = lines[:50]
+    with tempfile.TemporaryDirectory() as folder:
+        loaded = load_in_new_process(index, checked, Path(folder))
+    here = [
+        (found[0].company_id if (found := index.search(q.text, country=q.country)) else None) for q in checked
+    ]
+    load_s, save_s, file_mb = float(loaded["load_s"]), float(loaded["save_s"]), float(loaded["file_mb"])
+    loaded_same = loaded["top"] == here
+
     names = [c.name for c in companies]
     sample = list(range(min(args.brute_sample, len(lines))))
     brute_hits: list[bool] = []
@@ -226,6 +276,7 @@ def main() -> None:
             at_most=False,
         ),
         Floor("index build", build_s, 60, at_most=True, unit=" s"),
+        Floor("read back in a new process: same top-1 (1 = yes)", float(loaded_same), 1, at_most=False),
         Floor("peak memory", peak_after_search / 1024, 4, at_most=True, unit=" GB"),
     ]
     data: dict[str, object] = {
@@ -236,6 +287,11 @@ def main() -> None:
         "generate_s": round(generate_s, 2),
         "build_s": round(build_s, 2),
         "build_cpu_s": round(build_cpu_s, 2),
+        "save_s": round(save_s, 2),
+        "index_file_mb": round(file_mb, 1),
+        "load_new_process_s": round(load_s, 2),
+        "load_peak_rss_mb": round(float(loaded["peak_mb"]), 1),
+        "loaded_index_same_top1": loaded_same,
         "rss_before_build_mb": round(rss_before, 1),
         "rss_after_build_mb": round(rss_after, 1),
         "peak_rss_before_build_mb": round(peak_before, 1),
@@ -258,6 +314,11 @@ def main() -> None:
             f"index build {build_s:.1f} s (cpu {build_cpu_s:.1f} s);"
             f" RSS {rss_before:,.0f} MB -> {rss_after:,.0f} MB "
             f"(peak {peak_before:,.0f} -> {peak_after:,.0f} MB, {peak_after_search:,.0f} MB after searching)"
+        )
+        print(
+            f"saved in {save_s:.1f} s ({file_mb:,.0f} MB); read back in a new process in {load_s:.1f} s"
+            f" (peak {float(loaded['peak_mb']):,.0f} MB), "
+            f"{'same' if loaded_same else 'DIFFERENT'} top-1 on the first {len(checked)} queries"
         )
         print_table(
             "Per supplier line",

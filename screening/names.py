@@ -288,6 +288,20 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"['`´’‘]"), ""),
     (re.compile(r"&"), " and "),
 )
+# Substrings without which each phrase cannot match: a phrase is only tried on text holding one of them
+# (most names hold none, and a substring test costs a fraction of a regular-expression pass).
+_PHRASE_NEEDLES: tuple[tuple[str, ...], ...] = (
+    ("int",),
+    ("imp",),
+    ("/",),
+    ("ithalat", "importadora"),
+    ("tech", "tceh", "tehc"),
+    ("technolog",),
+    ("fuji",),
+    ("&", "+", "and"),
+    ("'", "`", "´", "’", "‘"),
+    ("&",),
+)
 
 # Legal forms in spellings rigour's table does not hold, by class: Chinese in pinyin (rigour knows the Han
 # ones), Russian transliterated loosely, Spanish "S. de R.L.".
@@ -307,6 +321,8 @@ _SPELLED_LEGAL: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bsdn\.?\s*bhd\b\.?"), "llc"),
     (re.compile(r"\bs\.p\.a\b\.?"), "jsc"),
 )
+# Any of the spellings above, in one pass: most names hold none, and then none is tried one by one.
+_ANY_SPELLED_LEGAL = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _SPELLED_LEGAL))
 
 # Short legal forms that are legal forms even inside a name ("CO. LTD JINGMEN"); others ("SA", "AG",
 # "AS") are words there, unless a comma sets them off ("LITIO PUNA, SA SALTA").
@@ -853,8 +869,11 @@ def _remove_legal_forms(text: str) -> tuple[str, str | None, str | None]:
     return rest, legal_class, legal_text
 
 
+_ALNUM = re.compile(r"[^\W_]")  # a character for which str.isalnum() holds
+
+
 def _has_letters(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
+    return _ALNUM.search(text) is not None
 
 
 def _split_tail(text: str) -> tuple[str, str]:
@@ -909,8 +928,9 @@ def _raw_tokens(text: str, *, edges: bool) -> tuple[list[_Raw], str | None, str 
     class, legal form as written). `edges`: the part's first and last tokens are the name's."""
     legal_class: str | None = None
     legal_text: str | None = None
-    for pattern, replacement in _PHRASES:
-        text = pattern.sub(replacement, text)
+    for (pattern, replacement), needles in zip(_PHRASES, _PHRASE_NEEDLES, strict=True):
+        if any(needle in text for needle in needles):
+            text = pattern.sub(replacement, text)
     raw_tokens, raw_kinds, symbols = _rigour_kinds(text)
 
     # join runs of single letters ("a b c" from "A.B.C."), then drop stopwords and legal leftovers
@@ -972,7 +992,7 @@ def _latin_tokens(text: str) -> _Latin:
     readings = list(slipped)
     legal_class: str | None = None
     legal_text: str | None = None
-    for pattern, cls in _SPELLED_LEGAL:
+    for pattern, cls in _SPELLED_LEGAL if _ANY_SPELLED_LEGAL.search(text) else ():
         spelled = pattern.search(text)
         if spelled and _has_letters(text[: spelled.start()] + text[spelled.end() :]):
             legal_class = legal_class or cls

@@ -7,9 +7,12 @@ the use case returns.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +23,14 @@ from screening import ingest
 from screening.codes import normalize_country
 from screening.decisions import Decision, apply_decisions, parse_action, supersedes
 from screening.errors import InputError, NetworkLoadError, NotFoundError
-from screening.matching import MATCHER_VERSION, MatchConfig, MatchIndex, classify, compare_names
+from screening.matching import (
+    MATCHER_VERSION,
+    MatchConfig,
+    MatchIndex,
+    classify,
+    compare_names,
+    matcher_version,
+)
 from screening.model import (
     SEVERITY_ORDER,
     Company,
@@ -35,7 +45,7 @@ from screening.model import (
     SupplierLine,
     TopSupplier,
 )
-from screening.names import name_key
+from screening.names import NORMALIZER_VERSION, name_key
 from screening.network import load
 from screening.network.graph import Graph
 from screening.network.load import StoredShipment
@@ -267,13 +277,22 @@ class Snapshot:
 
     `match` needs only the index; `screen` needs the graph too. Each part is built on first use
     and then shared by every screening of the same version in this process (threads included).
+
+    With an `index_dir`, the matching index is also kept on disk, once per network version, matcher
+    version, normaliser version and matcher settings (and the companies it was built from): a new
+    process reads it back instead of building it. A file saved by anything else, or damaged, is never
+    used: the index is built and the file written anew (atomically: readers see the old or the new).
     """
 
-    def __init__(self, store: NetworkStore, version: str) -> None:
+    def __init__(self, store: NetworkStore, version: str, index_dir: Path | None = None) -> None:
         self.version = version
         self._lock = threading.Lock()
         self._companies = {c.company_id: c for c in store.companies()}
         self._index: MatchIndex | None = None
+        self._index_dir = index_dir
+        self._stamp: str | None = None
+        # how the index came to be: None (not yet), "built", or "read" (from index_dir)
+        self.index_origin: str | None = None
         self._graph: Graph | None = None
         self._members: dict[tuple[str, str, str], frozenset[str]] = {}
 
@@ -285,8 +304,55 @@ class Snapshot:
     def index(self) -> MatchIndex:
         with self._lock:
             if self._index is None:
-                self._index = MatchIndex(self._companies.values())
+                self._index = self._read_or_build_index()
             return self._index
+
+    def index_path(self) -> Path | None:
+        """Where the index of this snapshot is kept on disk (None without an index directory)."""
+        if self._index_dir is None:
+            return None
+        key = f"{self._index_stamp()}|{matcher_version()}|{NORMALIZER_VERSION}"
+        return self._index_dir / f"index-{hashlib.sha256(key.encode()).hexdigest()[:20]}.bin"
+
+    def _index_stamp(self) -> str:
+        """The network version and a digest of the companies as read: a version reused for other data
+        (a restored or hand-edited database) never gets another network's index."""
+        if self._stamp is not None:
+            return self._stamp
+        digest = hashlib.blake2b(digest_size=16)
+        for c in self._companies.values():
+            fields = (
+                c.company_id,
+                c.name,
+                c.country or "",
+                c.address or "",
+                "\x1e".join(c.aliases),
+                c.lei or "",
+            )
+            digest.update("\x1f".join(fields).encode() + b"\x1d")
+        self._stamp = f"{self.version}:{digest.hexdigest()}"
+        return self._stamp
+
+    def _read_or_build_index(self) -> MatchIndex:
+        path = self.index_path()
+        if path is None:
+            self.index_origin = "built"
+            return MatchIndex(self._companies.values())
+        stamp = self._index_stamp()
+        index = MatchIndex.load(path, stamp)
+        if index is not None:
+            self.index_origin = "read"
+            with contextlib.suppress(OSError):
+                os.utime(path)  # recently used: kept when older files are removed
+            return index
+        index = MatchIndex(self._companies.values())
+        self.index_origin = "built"
+        try:
+            index.save(path, stamp)
+            _prune_index_dir(path.parent, keep=INDEX_FILES_KEPT)
+        except OSError:
+            pass  # an index directory that cannot be written only costs the next process a build
+        return index
 
     def party_members(self, rules: RuleSet, rule_id: str, config: MatchConfig) -> frozenset[str]:
         """Network companies that a restricted-party list names, found with the same matcher; cached
@@ -312,17 +378,39 @@ class Snapshot:
             return self._graph
 
 
+# Index files kept in an index directory: the most recently used ones (several databases or several
+# matcher versions may share the directory); older ones are removed when a new one is written.
+INDEX_FILES_KEPT = 3
+
+
+def _prune_index_dir(folder: Path, keep: int) -> None:
+    files = sorted(folder.glob("index-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
+    stale_temporaries = [p for p in folder.glob(".index-*.tmp") if time.time() - p.stat().st_mtime > 86_400]
+    for path in files[keep:] + stale_temporaries:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 _snapshots: dict[str, Snapshot] = {}
 _snapshot_lock = threading.Lock()
+_index_dir: Path | None = None
 
 
-def snapshot(store: NetworkStore) -> Snapshot:
-    """The current network version's snapshot, cached in-process (one version kept at a time)."""
+def set_index_dir(folder: Path | None) -> None:
+    """Where snapshots keep their matching index from now on in this process (None: in memory only).
+    Called once at the edges with `Settings.index_dir`; `snapshot(store, index_dir=...)` overrides it."""
+    global _index_dir
+    _index_dir = folder
+
+
+def snapshot(store: NetworkStore, index_dir: Path | None = None) -> Snapshot:
+    """The current network version's snapshot, cached in-process (one version kept at a time). Its
+    matching index is kept in `index_dir` (else the folder given to `set_index_dir`, if any)."""
     version = store.network_version()
     with _snapshot_lock:
         cached = _snapshots.get(version)
         if cached is None:
-            cached = Snapshot(store, version)
+            cached = Snapshot(store, version, index_dir if index_dir is not None else _index_dir)
             _snapshots.clear()
             _snapshots[version] = cached
         return cached

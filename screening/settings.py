@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     rules_dir: Path = REPO_RULES_DIR
     # Outbound webhooks to loopback are refused unless this is true (local use and tests).
     webhook_allow_loopback: bool = False
+    # Where the matching index is kept on disk, one file per network version, matcher version and
+    # settings, so that a new process (command, worker) reads it instead of building it again (about a
+    # minute for a million companies). Written atomically; a file from another version or a damaged one is
+    # rebuilt, never used; the three most recently used files are kept. Relative paths are resolved from
+    # the working directory, as the default SQLite file is.
+    index_dir: Path = Path(".tiersight-cache")
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -109,6 +109,9 @@ class Context:
     config: MatchConfig
     idf: Callable[[str], float]
     frequency: Callable[[str], int] = _one
+    # token weights of views already weighed with this context (the query's view is weighed against every
+    # candidate); what a view weighs depends only on the view, the configuration and the rarities
+    weighed: dict[View, tuple[float, ...]] = field(default_factory=dict, compare=False, repr=False)
 
 
 Feature = Callable[[Side, Side, Context], Evidence]
@@ -193,6 +196,14 @@ def _han_view(normalized: NormalizedName) -> View:
 
 def prepare_normalized(text: str, normalized: NormalizedName) -> PreparedName:
     """Build the comparison views of an already normalised name."""
+    return restore_prepared(text, normalized, _acronyms(normalized), _core_token(normalized))
+
+
+def restore_prepared(
+    text: str, normalized: NormalizedName, acronyms: tuple[str, ...], core_token: str | None
+) -> PreparedName:
+    """`prepare_normalized` given the acronyms and core token it computed before (an index read back
+    from disk keeps those; the views are quicker to rebuild than to store)."""
     latin = (
         View("latin", normalized.tokens, normalized.kinds, normalized.tokens) if normalized.tokens else None
     )
@@ -208,8 +219,8 @@ def prepare_normalized(text: str, normalized: NormalizedName) -> PreparedName:
         latin=latin,
         pinyin=pinyin,
         han=han,
-        acronyms=_acronyms(normalized),
-        core_token=_core_token(normalized),
+        acronyms=acronyms,
+        core_token=core_token,
         numbers=numbers,
     )
 
@@ -319,11 +330,18 @@ class Alignment:
 
 def token_weights(view: View, ctx: Context) -> tuple[float, ...]:
     """Kind weight times rarity; "co" and "corp" weigh nothing (they stand in for a legal form)."""
+    weighed = ctx.weighed.get(view)
+    if weighed is not None:
+        return weighed
     kinds = ctx.config.kind_weights
-    return tuple(
+    weighed = tuple(
         0.0 if key in COMPANY_WORDS else kinds.get(k, 1.0) * ctx.idf(key)
         for k, key in zip(view.kinds, view.keys, strict=True)
     )
+    if len(ctx.weighed) >= 4096:  # a memo for one search, not a second copy of the network
+        ctx.weighed.clear()
+    ctx.weighed[view] = weighed
+    return weighed
 
 
 def _join_runs(

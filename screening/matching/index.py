@@ -19,13 +19,22 @@ Not safe to `add` while other threads `search`; build, then share read-only.
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import heapq
+import io
+import json
 import math
+import os
+import pickle
+import tempfile
 from array import array
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from itertools import pairwise
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
 from operator import itemgetter
+from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -39,9 +48,11 @@ from screening.matching.features import (
     company_words,
     phonetic_key,
     prepare_normalized,
+    restore_prepared,
 )
 from screening.matching.scoring import (
     DEFAULT_CONFIG,
+    MATCHER_VERSION,
     address_words,
     company_names,
     country_code,
@@ -50,7 +61,7 @@ from screening.matching.scoring import (
     score_sides,
 )
 from screening.model import Candidate, Company
-from screening.names import normalize_uncached
+from screening.names import NORMALIZER_VERSION, NormalizedName, normalize_uncached
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +71,93 @@ class _Entry:
     label: str  # "name 'X'", "alias 'Y'", "part of alias 'Z'"
 
 
-def _index_keys(prepared: PreparedName) -> set[str]:
+# --- the index on disk ------------------------------------------------------------------------------
+#
+# A saved index is one file: a magic line, a JSON header (what the index was built from and with), a
+# pickle (protocol 5) of plain values only (tuples, lists, dicts, sets, strings, numbers, arrays), and a
+# trailer with the pickle's size and BLAKE2b digest. Names are stored as tuples and become `_Entry`
+# objects when a search first touches them, so that reading a million names back costs little more than
+# reading the file. Only the classes below are accepted when reading, so the file can hold no code.
+
+_MAGIC = b"tiersight match index\n"
+_FORMAT = 1  # bump when the layout of the pickled state changes
+_LAYOUT = ",".join(f.name for cls in (Company, NormalizedName) for f in fields(cls))
+_TRAILER = 24  # 8 bytes size + 16 bytes digest
+_ALLOWED = frozenset(
+    {("array", "array"), ("array", "_array_reconstructor"), ("builtins", "set"), ("builtins", "frozenset")}
+)
+_Flat = tuple[Any, ...]  # a company or an entry as stored
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a saved index")
+        return super().find_class(module, name)
+
+
+class _DigestWriter:
+    """Writes through to a file and hashes what passes."""
+
+    def __init__(self, handle: io.BufferedWriter) -> None:
+        self.handle = handle
+        self.digest = hashlib.blake2b(digest_size=16)
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.handle.write(data)
+
+
+@contextmanager
+def _bulk(size: Callable[[], int]) -> Iterator[None]:
+    """Create millions of long-lived objects without the cyclic garbage collector walking them again and
+    again as they accumulate (a sixth of a build) to free nothing. When `size()` (names indexed) ends up
+    large, one full pass at the end leaves them in the oldest generation, where later collections leave
+    them alone (else the first collections after the build would walk them all, during searches)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if size() >= 20_000:
+            gc.collect()
+        if collecting:
+            gc.enable()
+
+
+def _flat_company(company: Company) -> _Flat:
+    return tuple(getattr(company, f.name) for f in fields(Company))
+
+
+def _flat_entry(entry: _Entry) -> _Flat:
+    prepared = entry.prepared
+    normalized = tuple(getattr(prepared.normalized, f.name) for f in fields(NormalizedName))
+    return (entry.company, entry.label, prepared.text, prepared.acronyms, prepared.core_token, normalized)
+
+
+def _entry_from(flat: _Flat) -> _Entry:
+    company, label, text, acronyms, core_token, normalized = flat
+    return _Entry(restore_prepared(text, NormalizedName(*normalized), acronyms, core_token), company, label)
+
+
+def _index_keys(prepared: PreparedName, sounds: dict[str, str | None]) -> set[str]:
+    """The keys a name is found by; `sounds` memoises each token's phonetic key (`~` + metaphone)."""
     keys: set[str] = set()
     for view in (prepared.latin, prepared.pinyin):
         if view is None:
             continue
         tokens = view.tokens
         keys.update(tokens)
-        keys.update(a + b for a, b in pairwise(tokens))
-        keys.update("~" + code for t in tokens if (code := phonetic_key(t)) is not None)
+        keys.update(map(str.__add__, tokens, tokens[1:]))
+        for token in tokens:
+            sound = sounds.get(token, "")
+            if sound == "":
+                code = phonetic_key(token)
+                sound = sounds[token] = None if code is None else "~" + code
+            if sound is not None:
+                keys.add(sound)
     keys.update("#" + a for a in prepared.acronyms)
     return keys
 
@@ -78,20 +167,24 @@ class MatchIndex:
 
     def __init__(self, companies: Iterable[Company] = (), config: MatchConfig = DEFAULT_CONFIG) -> None:
         self.config = config
-        self._companies: list[Company] = []
+        # companies and entries read back from disk stay tuples until first used (`_company`, `_entry`)
+        self._companies: list[Company | _Flat] = []
         self._countries: list[str | None] = []
         self._addresses: list[frozenset[str]] = []
         self._position: dict[str, int] = {}
         self._company_entries: list[list[int]] = []
         self._combined: dict[int, PreparedName | None] = {}  # cache, dropped when a company gains names
         self._words: dict[int, frozenset[str]] = {}  # cache, likewise
-        self._entries: list[_Entry] = []
+        self._entries: list[_Entry | _Flat] = []
         self._postings: dict[str, int | array[int]] = {}
         self._vocabulary: set[str] = set()
         self._by_prefix: dict[str, list[str]] = {}
         self._by_suffix: dict[str, list[str]] = {}
-        for company in companies:
-            self.add(company)
+        self._sounds: dict[str, str | None] = {}  # token -> "~" + its phonetic key, or None
+        self._idf: dict[str, float] = {}  # memo of idf(key), emptied whenever a name is added
+        with _bulk(self.__len__):
+            for company in companies:
+                self.add(company)
 
     def __len__(self) -> int:
         return len(self._companies)
@@ -105,7 +198,102 @@ class MatchIndex:
 
     def get(self, company_id: str) -> Company | None:
         position = self._position.get(company_id)
-        return None if position is None else self._companies[position]
+        return None if position is None else self._company(position)
+
+    def _company(self, position: int) -> Company:
+        company = self._companies[position]
+        if isinstance(company, tuple):  # read back from disk and not used since
+            company = self._companies[position] = Company(*company)
+        return company
+
+    def _entry(self, entry_id: int) -> _Entry:
+        entry = self._entries[entry_id]
+        if isinstance(entry, tuple):  # likewise
+            entry = self._entries[entry_id] = _entry_from(entry)
+        return entry
+
+    # --- on disk ----------------------------------------------------------------------------------
+
+    def _header(self, stamp: str) -> dict[str, object]:
+        return {
+            "format": _FORMAT,
+            "layout": _LAYOUT,
+            "matcher": MATCHER_VERSION,
+            "normalizer": NORMALIZER_VERSION,
+            "config": self.config.fingerprint(),
+            "stamp": stamp,
+        }
+
+    def save(self, path: Path, stamp: str) -> None:
+        """Write the index to `path` under `stamp` (what it was built from, e.g. the network version), with
+        the matcher and normaliser versions and the settings' fingerprint. Atomic: a temporary file in the
+        same folder is renamed over `path`, so a reader sees the old file or the new one, never half."""
+        state = {
+            "companies": [c if isinstance(c, tuple) else _flat_company(c) for c in self._companies],
+            "countries": self._countries,
+            "addresses": self._addresses,
+            "company_entries": self._company_entries,
+            "entries": [e if isinstance(e, tuple) else _flat_entry(e) for e in self._entries],
+            "postings": self._postings,
+            "vocabulary": self._vocabulary,
+            "by_prefix": self._by_prefix,
+            "by_suffix": self._by_suffix,
+            "sounds": self._sounds,
+        }
+        header = json.dumps(self._header(stamp), sort_keys=True).encode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_MAGIC + len(header).to_bytes(4, "big") + header)
+                writer = _DigestWriter(handle)
+                pickle.dump(state, writer, protocol=5)
+                handle.write(writer.size.to_bytes(8, "big") + writer.digest.digest())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path, stamp: str, config: MatchConfig = DEFAULT_CONFIG) -> MatchIndex | None:
+        """The index saved at `path` under `stamp` with today's matcher, normaliser and these settings;
+        None when there is no such file, it was saved under anything else, or it is damaged."""
+        index = cls(config=config)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        try:
+            start = len(_MAGIC) + 4
+            if not data.startswith(_MAGIC) or len(data) < start + _TRAILER:
+                return None
+            end = start + int.from_bytes(data[len(_MAGIC) : start], "big")
+            if json.loads(data[start:end]) != index._header(stamp):
+                return None
+            payload = memoryview(data)[end:-_TRAILER]
+            size, digest = int.from_bytes(data[-_TRAILER:-16], "big"), data[-16:]
+            if size != len(payload) or hashlib.blake2b(payload, digest_size=16).digest() != digest:
+                return None
+            with _bulk(lambda: len(data) >> 8):
+                state = _PlainUnpickler(io.BytesIO(payload)).load()
+            companies: list[_Flat] = state["companies"]
+            index._companies = list(companies)
+            index._position = {flat[0]: n for n, flat in enumerate(companies)}
+            index._countries = state["countries"]
+            index._addresses = state["addresses"]
+            index._company_entries = state["company_entries"]
+            index._entries = state["entries"]
+            index._postings = state["postings"]
+            index._vocabulary = state["vocabulary"]
+            index._by_prefix = state["by_prefix"]
+            index._by_suffix = state["by_suffix"]
+            index._sounds = state["sounds"]
+        except Exception:  # a damaged or foreign file, however it fails: the caller builds anew
+            return None
+        return index
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -121,11 +309,11 @@ class MatchIndex:
             self._addresses.append(EMPTY)
             self._company_entries.append([])
         else:
-            company = self._merge(self._companies[position], company)
+            company = self._merge(self._company(position), company)
             self._companies[position] = company
         self._countries[position] = country_code(company.country)
         self._addresses[position] = address_words(company.address)
-        seen = {self._entries[e].prepared.text.strip().casefold() for e in self._company_entries[position]}
+        seen = {self._entry(e).prepared.text.strip().casefold() for e in self._company_entries[position]}
         for text, label, normalized in company_names(company, normalize_uncached):
             key = text.strip().casefold()
             if key in seen:
@@ -155,8 +343,10 @@ class MatchIndex:
         self._company_entries[entry.company].append(entry_id)
         self._combined.pop(entry.company, None)
         self._words.pop(entry.company, None)
+        if self._idf:
+            self._idf.clear()
         postings = self._postings
-        for key in _index_keys(entry.prepared):
+        for key in _index_keys(entry.prepared, self._sounds):
             held = postings.get(key)
             if held is None:
                 postings[key] = entry_id  # most keys belong to one name: an int, not an array
@@ -178,7 +368,7 @@ class MatchIndex:
         if position not in self._combined:
             if len(self._combined) >= 100_000:  # a cache, not a second copy of the network
                 self._combined.clear()
-            names = [self._entries[e].prepared for e in self._company_entries[position]]
+            names = [self._entry(e).prepared for e in self._company_entries[position]]
             self._combined[position] = combine_names(names)
         return self._combined[position]
 
@@ -188,7 +378,7 @@ class MatchIndex:
         if words is None:
             if len(self._words) >= 100_000:  # a cache, not a second copy of the network
                 self._words.clear()
-            names = [self._entries[e].prepared for e in self._company_entries[position]]
+            names = [self._entry(e).prepared for e in self._company_entries[position]]
             words = self._words[position] = company_words(names)
         return Side(prepared, self._countries[position], self._addresses[position], words)
 
@@ -196,7 +386,12 @@ class MatchIndex:
 
     def idf(self, key: str) -> float:
         """Rarity of a key among all indexed names: log(1 + N / (df + 1)); unseen keys are rarest."""
-        return math.log(1.0 + len(self._entries) / (self.frequency(key) + 1.0))
+        value = self._idf.get(key)
+        if value is None:
+            if len(self._idf) >= 200_000:  # a memo, not a second copy of the vocabulary
+                self._idf.clear()
+            value = self._idf[key] = math.log(1.0 + len(self._entries) / (self.frequency(key) + 1.0))
+        return value
 
     def frequency(self, key: str) -> int:
         """How many indexed names hold a key (a token, or `#` + an acronym)."""
@@ -259,12 +454,13 @@ class MatchIndex:
         ]
         hits.sort()
         scores: dict[int, float] = {}
+        get = scores.get
         for df, key, weight in hits:
             if df > cfg.common_key_postings and scores:
                 continue
             gain = weight * self.idf(key)
             for entry_id in self._entries_of(key):
-                scores[entry_id] = scores.get(entry_id, 0.0) + gain
+                scores[entry_id] = get(entry_id, 0.0) + gain
         best = heapq.nlargest(cfg.max_candidates, scores.items(), key=itemgetter(1))
         return [entry_id for entry_id, _ in best]
 
@@ -282,7 +478,7 @@ class MatchIndex:
         for number, query in enumerate(queries):
             factor = 1.0 if number == 0 else extra_factor(first.name.normalized, query.name.text, self.config)
             for entry_id in self.candidate_entries(query.name):
-                entry = self._entries[entry_id]
+                entry = self._entry(entry_id)
                 side = self._side(entry.prepared, entry.company)
                 scored = score_sides(query, side, ctx, entry.label, factor)
                 current = best.get(entry.company)
@@ -296,11 +492,11 @@ class MatchIndex:
             side = self._side(combined, position)
             scored = score_sides(queries[0], side, ctx, "all names together")
             if scored.score > best[position][0]:
-                best[position] = (scored.score, scored.explanation, self._companies[position].name)
-        ranked = sorted(best.items(), key=lambda item: (-item[1][0], self._companies[item[0]].company_id))
+                best[position] = (scored.score, scored.explanation, self._company(position).name)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], self._company(item[0]).company_id))
         out: list[Candidate] = []
         for position, (score, explanation, matched) in ranked[:limit]:
-            company = self._companies[position]
+            company = self._company(position)
             out.append(
                 Candidate(
                     company_id=company.company_id,
