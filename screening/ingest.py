@@ -508,9 +508,10 @@ def _sniff_delimiter(sample: str, schema: _Schema) -> str:
     return min(candidates, key=lambda d: (sample.count(d), _DELIMITERS.index(d)))
 
 
-def _csv_records(lines: Iterable[str], delimiter: str, name: str) -> Iterator[_Record]:
+def _csv_records(lines: Iterable[str], delimiter: str, name: str, first_line: int = 1) -> Iterator[_Record]:
+    """Records numbered from `first_line` (a reader starting inside a file passes where it starts)."""
     reader = csv.reader(lines, delimiter=delimiter)
-    line = 0
+    line = first_line - 1
     while True:
         try:
             row = next(reader)

@@ -197,10 +197,15 @@ class _Block:
             for i, fields in enumerate(built):
                 yield ShipmentRow(first + i, *fields)
             return
-        raw = [column.to_pylist() for column in self.table.columns]
+        # The raw cells of just the rows handed to the per-row parser.
+        order = sorted(fallback)
+        taken = self.table.take(pa.array(order, pa.int64()))
+        raw = dict(
+            zip(order, zip(*(column.to_pylist() for column in taken.columns), strict=True), strict=True)
+        )
         for i, fields in enumerate(built):
             if i in fallback:
-                parsed_row = _row(first + i, [cells[i] for cells in raw], self.header)
+                parsed_row = _row(first + i, raw[i], self.header)
                 if not parsed_row.blank or parsed_row.errors:
                     yield from _shipment(parsed_row)
             else:
@@ -293,22 +298,15 @@ def _slow_records(records: Iterator[_Record], header: _Header) -> Iterator[Shipm
             yield from _shipment(parsed)
 
 
-def _numbered(records: Iterator[_Record], first: int) -> Iterator[_Record]:
-    for line, cells in records:
-        yield first + line - 1, cells
-
-
 def _slow_block(
     layout: _Layout, header: _Header, block: bytes, first: int
 ) -> Iterator[ShipmentRow | RowError]:
     text = io.StringIO(block.decode("utf-8"), newline="")
-    records = _csv_records(text, layout.delimiter, layout.name)
-    yield from _slow_records(_numbered(records, first), header)
+    yield from _slow_records(_csv_records(text, layout.delimiter, layout.name, first), header)
 
 
 def _slow_rest(layout: _Layout, header: _Header, start: int, first: int) -> Iterator[ShipmentRow | RowError]:
     with layout.path.open("rb") as raw:
         raw.seek(start)
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        records = _csv_records(stream, layout.delimiter, layout.name)
-        yield from _slow_records(_numbered(records, first), header)
+        yield from _slow_records(_csv_records(stream, layout.delimiter, layout.name, first), header)
