@@ -25,11 +25,13 @@ import heapq
 import io
 import json
 import math
+import multiprocessing
 import os
 import pickle
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from operator import itemgetter
@@ -131,15 +133,62 @@ def _flat_company(company: Company) -> _Flat:
     return tuple(getattr(company, f.name) for f in fields(Company))
 
 
-def _flat_entry(entry: _Entry) -> _Flat:
-    prepared = entry.prepared
+def _flat_prepared(prepared: PreparedName) -> _Flat:
     normalized = tuple(getattr(prepared.normalized, f.name) for f in fields(NormalizedName))
-    return (entry.company, entry.label, prepared.text, prepared.acronyms, prepared.core_token, normalized)
+    return (prepared.text, prepared.acronyms, prepared.core_token, normalized)
+
+
+def _prepared_from(flat: _Flat) -> PreparedName:
+    text, acronyms, core_token, normalized = flat
+    return restore_prepared(text, NormalizedName(*normalized), acronyms, core_token)
+
+
+def _flat_entry(entry: _Entry) -> _Flat:
+    return (entry.company, entry.label, _flat_prepared(entry.prepared))
 
 
 def _entry_from(flat: _Flat) -> _Entry:
-    company, label, text, acronyms, core_token, normalized = flat
-    return _Entry(restore_prepared(text, NormalizedName(*normalized), acronyms, core_token), company, label)
+    company, label, prepared = flat
+    return _Entry(_prepared_from(prepared), company, label)
+
+
+def _prepared_names(company: Company, seen: set[str]) -> list[tuple[str, PreparedName]]:
+    """The names a company is indexed by, prepared, each with the label explanations show. `seen` holds
+    the (casefolded) names the company is already indexed by, and gains these."""
+    out: list[tuple[str, PreparedName]] = []
+    for text, label, normalized in company_names(company, normalize_uncached):
+        key = text.strip().casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        prepared = prepare_normalized(text, normalized)
+        if prepared.views:
+            out.append((f"{label} '{text}'" if label in ("name", "alias") else label, prepared))
+    return out
+
+
+def _prepare_chunk(companies: list[Company]) -> list[list[tuple[str, _Flat, tuple[str, ...]]]]:
+    """In a worker process: each company's names prepared (stored flat) with their index keys."""
+    sounds: dict[str, str | None] = {}
+    return [
+        [(shown, _flat_prepared(p), tuple(_index_keys(p, sounds))) for shown, p in _prepared_names(c, set())]
+        for c in companies
+    ]
+
+
+# A build of this many companies or more prepares part of the names in a second process (the build is
+# mostly normalising names, which one process does one name at a time). The main process prepares the
+# first `_MAIN_SHARE` of the companies itself, then indexes what the worker prepared, in order, so the
+# index is the same as one built in one process.
+_PARALLEL_MIN = 100_000
+
+_MAIN_SHARE = 0.4
+_CHUNK = 5_000
+
+
+def _cpus() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
 def _index_keys(prepared: PreparedName, sounds: dict[str, str | None]) -> set[str]:
@@ -183,8 +232,7 @@ class MatchIndex:
         self._sounds: dict[str, str | None] = {}  # token -> "~" + its phonetic key, or None
         self._idf: dict[str, float] = {}  # memo of idf(key), emptied whenever a name is added
         with _bulk(self.__len__):
-            for company in companies:
-                self.add(company)
+            self._add_all(companies if isinstance(companies, list) else list(companies))
 
     def __len__(self) -> int:
         return len(self._companies)
@@ -300,6 +348,14 @@ class MatchIndex:
     def add(self, company: Company) -> None:
         """Index a company; a known company_id gains the new names (its country and address are
         updated when the new record has them)."""
+        position = self._register(company)
+        company = self._company(position)
+        seen = {self._entry(e).prepared.text.strip().casefold() for e in self._company_entries[position]}
+        for shown, prepared in _prepared_names(company, seen):
+            self._add_entry(_Entry(prepared, position, shown))
+
+    def _register(self, company: Company) -> int:
+        """The position of a company, new or merged into the known one of the same id."""
         position = self._position.get(company.company_id)
         if position is None:
             position = len(self._companies)
@@ -313,17 +369,48 @@ class MatchIndex:
             self._companies[position] = company
         self._countries[position] = country_code(company.country)
         self._addresses[position] = address_words(company.address)
-        seen = {self._entry(e).prepared.text.strip().casefold() for e in self._company_entries[position]}
-        for text, label, normalized in company_names(company, normalize_uncached):
-            key = text.strip().casefold()
-            if key in seen:
-                continue
-            seen.add(key)
-            prepared = prepare_normalized(text, normalized)
-            if not prepared.views:
-                continue
-            shown = f"{label} '{text}'" if label in ("name", "alias") else label
-            self._add_entry(_Entry(prepared, position, shown))
+        return position
+
+    def _add_all(self, companies: list[Company]) -> None:
+        """`add` each company, part of them prepared in a worker process when there are many (see
+        `_PARALLEL_MIN`); the same index either way. Falls back to one process if the worker fails."""
+        if (
+            len(companies) < _PARALLEL_MIN
+            or _cpus() < 2
+            or len({c.company_id for c in companies}) < len(companies)  # merges: one process
+        ):
+            for company in companies:
+                self.add(company)
+            return
+        cut = int(len(companies) * _MAIN_SHARE)
+        chunks = [companies[i : i + _CHUNK] for i in range(cut, len(companies), _CHUNK)]
+        done = cut
+        try:
+            # spawned, not forked: the process may run other threads (a server's), and fork copies their
+            # locks in whatever state they are
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            results = pool.map(_prepare_chunk, chunks)
+        except Exception:  # no worker process to be had: one process
+            for company in companies:
+                self.add(company)
+            return
+        with pool:
+            for company in companies[:cut]:
+                self.add(company)
+            for chunk in chunks:
+                try:
+                    prepared = next(results)
+                except Exception:  # the worker could not start or died: prepare the rest here
+                    break
+                for company, names in zip(chunk, prepared, strict=True):
+                    position = self._register(company)
+                    for shown, flat, keys in names:
+                        self._add_entry(_Entry(_prepared_from(flat), position, shown), keys)
+                done += len(chunk)
+            if done < len(companies):
+                pool.shutdown(wait=False, cancel_futures=True)
+        for company in companies[done:]:
+            self.add(company)
 
     @staticmethod
     def _merge(old: Company, new: Company) -> Company:
@@ -337,7 +424,8 @@ class MatchIndex:
             lei=new.lei or old.lei,
         )
 
-    def _add_entry(self, entry: _Entry) -> None:
+    def _add_entry(self, entry: _Entry, keys: Iterable[str] | None = None) -> None:
+        """Index one name; `keys` are its `_index_keys` when they were worked out elsewhere."""
         entry_id = len(self._entries)
         self._entries.append(entry)
         self._company_entries[entry.company].append(entry_id)
@@ -346,7 +434,7 @@ class MatchIndex:
         if self._idf:
             self._idf.clear()
         postings = self._postings
-        for key in _index_keys(entry.prepared, self._sounds):
+        for key in _index_keys(entry.prepared, self._sounds) if keys is None else keys:
             held = postings.get(key)
             if held is None:
                 postings[key] = entry_id  # most keys belong to one name: an int, not an array

@@ -122,3 +122,20 @@ def test_a_file_that_would_run_code_is_refused(saved: Path, built: MatchIndex) -
     assert MatchIndex.load(saved, "v1") is None
     with pytest.raises(pickle.UnpicklingError, match="not part of a saved index"):
         index_module._PlainUnpickler(io.BytesIO(payload)).load()
+
+
+def test_a_build_shared_with_a_worker_process_is_the_same_index(
+    built: MatchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large builds prepare most names in a second process; the index (and every answer) is the one a
+    single process builds."""
+    monkeypatch.setattr(index_module, "_PARALLEL_MIN", 2)
+    monkeypatch.setattr(index_module, "_CHUNK", 3)
+    shared = MatchIndex(NETWORK)
+
+    assert shared._postings == built._postings
+    assert shared._by_prefix == built._by_prefix and shared._by_suffix == built._by_suffix
+    assert [shared._entry(n) for n in range(shared.name_count)] == [
+        built._entry(n) for n in range(built.name_count)
+    ]
+    assert answers(shared) == answers(built)
