@@ -25,18 +25,20 @@ import heapq
 import io
 import json
 import math
-import multiprocessing
 import os
 import pickle
+import queue
+import subprocess
+import sys
 import tempfile
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rapidfuzz import fuzz, process
 
@@ -182,8 +184,107 @@ def _prepare_chunk(companies: list[Company]) -> list[list[tuple[str, _Flat, tupl
 # index is the same as one built in one process.
 _PARALLEL_MIN = 100_000
 
-_MAIN_SHARE = 0.4
+_MAIN_SHARE = 0.45
 _CHUNK = 5_000
+
+
+class _Worker:
+    """A second interpreter (running `_worker_main`) that prepares chunks of companies
+    (`_prepare_chunk`): chunks go down its stdin, results come back on its stdout, in order, as
+    length-prefixed pickles between this process and its own child. A plain subprocess rather than
+    multiprocessing: nothing of the caller's main module is imported again (a script without a
+    `__main__` guard would run twice), and no thread's lock is copied as fork would."""
+
+    def __init__(self, chunks: list[list[Company]]) -> None:
+        self.chunks = chunks
+        self.process: subprocess.Popen[bytes] | None = None
+        self.threads: list[threading.Thread] = []
+        # results as they arrive (read by a thread, so that the worker never waits for this process to
+        # be ready for them); None marks the end
+        self.arrived: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def __enter__(self) -> _Worker:
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *sys.path])}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from screening.matching.index import _worker_main; _worker_main()"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+        except OSError:
+            return self
+        for target in (self._feed, self._drain):
+            thread = threading.Thread(target=target, name=f"index-worker{target.__name__}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def _feed(self) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        try:
+            for chunk in self.chunks:
+                _write_frame(self.process.stdin, chunk)
+            self.process.stdin.close()
+        except (OSError, ValueError):
+            pass  # the worker is gone; `next` reports it
+
+    def _drain(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        try:
+            while (data := _read_frame(self.process.stdout)) is not None:
+                self.arrived.put(data)
+        except (OSError, ValueError):
+            pass
+        self.arrived.put(None)
+
+    def next(self) -> list[list[tuple[str, _Flat, tuple[str, ...]]]] | None:
+        """The next chunk's results, or None when the worker failed."""
+        if self.process is None:
+            return None
+        data = self.arrived.get()
+        if data is None:
+            self.arrived.put(None)
+            return None
+        result: list[list[tuple[str, _Flat, tuple[str, ...]]]] = pickle.loads(data)  # our own worker's
+        return result
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for thread in self.threads:
+            thread.join()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def _write_frame(stream: IO[bytes], value: object) -> None:
+    data = pickle.dumps(value, protocol=5)
+    stream.write(len(data).to_bytes(8, "big") + data)
+    stream.flush()
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    """The next pickle written by `_write_frame`; None at the end of the stream."""
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    size = int.from_bytes(head, "big")
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def _worker_main() -> None:
+    """The worker's loop: chunks of companies in, their prepared names out, until stdin closes."""
+    gc.disable()  # short-lived objects without cycles; collecting them is wasted time
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while (data := _read_frame(stdin)) is not None:
+        _write_frame(stdout, _prepare_chunk(pickle.loads(data)))  # chunks from the parent process
 
 
 def _cpus() -> int:
@@ -385,30 +486,18 @@ class MatchIndex:
         cut = int(len(companies) * _MAIN_SHARE)
         chunks = [companies[i : i + _CHUNK] for i in range(cut, len(companies), _CHUNK)]
         done = cut
-        try:
-            # spawned, not forked: the process may run other threads (a server's), and fork copies their
-            # locks in whatever state they are
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            results = pool.map(_prepare_chunk, chunks)
-        except Exception:  # no worker process to be had: one process
-            for company in companies:
-                self.add(company)
-            return
-        with pool:
+        with _Worker(chunks) as results:
             for company in companies[:cut]:
                 self.add(company)
             for chunk in chunks:
-                try:
-                    prepared = next(results)
-                except Exception:  # the worker could not start or died: prepare the rest here
+                prepared = results.next()
+                if prepared is None:  # the worker could not start or died: prepare the rest here
                     break
                 for company, names in zip(chunk, prepared, strict=True):
                     position = self._register(company)
                     for shown, flat, keys in names:
                         self._add_entry(_Entry(_prepared_from(flat), position, shown), keys)
                 done += len(chunk)
-            if done < len(companies):
-                pool.shutdown(wait=False, cancel_futures=True)
         for company in companies[done:]:
             self.add(company)
 

@@ -139,3 +139,17 @@ def test_a_build_shared_with_a_worker_process_is_the_same_index(
         built._entry(n) for n in range(built.name_count)
     ]
     assert answers(shared) == answers(built)
+
+
+def test_the_worker_process_prepares_names_as_this_process_does() -> None:
+    chunks = [list(NETWORK[:10]), list(NETWORK[10:])]
+    with index_module._Worker(chunks) as worker:
+        results = [worker.next() for _ in chunks]
+        after = worker.next()
+
+    def comparable(result: object) -> object:  # a name's keys are a set, in any order
+        return [[(shown, flat, set(keys)) for shown, flat, keys in names] for names in result]  # type: ignore[attr-defined]
+
+    expected = [index_module._prepare_chunk(chunk) for chunk in chunks]
+    assert [comparable(r) for r in results] == [comparable(r) for r in expected]
+    assert after is None
