@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -109,9 +109,6 @@ class Context:
     config: MatchConfig
     idf: Callable[[str], float]
     frequency: Callable[[str], int] = _one
-    # token weights of views already weighed with this context (the query's view is weighed against every
-    # candidate); what a view weighs depends only on the view, the configuration and the rarities
-    weighed: dict[View, tuple[float, ...]] = field(default_factory=dict, compare=False, repr=False)
 
 
 Feature = Callable[[Side, Side, Context], Evidence]
@@ -330,18 +327,11 @@ class Alignment:
 
 def token_weights(view: View, ctx: Context) -> tuple[float, ...]:
     """Kind weight times rarity; "co" and "corp" weigh nothing (they stand in for a legal form)."""
-    weighed = ctx.weighed.get(view)
-    if weighed is not None:
-        return weighed
     kinds = ctx.config.kind_weights
-    weighed = tuple(
+    return tuple(
         0.0 if key in COMPANY_WORDS else kinds.get(k, 1.0) * ctx.idf(key)
         for k, key in zip(view.kinds, view.keys, strict=True)
     )
-    if len(ctx.weighed) >= 4096:  # a memo for one search, not a second copy of the network
-        ctx.weighed.clear()
-    ctx.weighed[view] = weighed
-    return weighed
 
 
 def _join_runs(

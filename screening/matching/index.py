@@ -331,7 +331,6 @@ class MatchIndex:
         self._by_prefix: dict[str, list[str]] = {}
         self._by_suffix: dict[str, list[str]] = {}
         self._sounds: dict[str, str | None] = {}  # token -> "~" + its phonetic key, or None
-        self._idf: dict[str, float] = {}  # memo of idf(key), emptied whenever a name is added
         with _bulk(self.__len__):
             self._add_all(companies if isinstance(companies, list) else list(companies))
 
@@ -520,8 +519,6 @@ class MatchIndex:
         self._company_entries[entry.company].append(entry_id)
         self._combined.pop(entry.company, None)
         self._words.pop(entry.company, None)
-        if self._idf:
-            self._idf.clear()
         postings = self._postings
         for key in _index_keys(entry.prepared, self._sounds) if keys is None else keys:
             held = postings.get(key)
@@ -563,12 +560,7 @@ class MatchIndex:
 
     def idf(self, key: str) -> float:
         """Rarity of a key among all indexed names: log(1 + N / (df + 1)); unseen keys are rarest."""
-        value = self._idf.get(key)
-        if value is None:
-            if len(self._idf) >= 200_000:  # a memo, not a second copy of the vocabulary
-                self._idf.clear()
-            value = self._idf[key] = math.log(1.0 + len(self._entries) / (self.frequency(key) + 1.0))
-        return value
+        return math.log(1.0 + len(self._entries) / (self.frequency(key) + 1.0))
 
     def frequency(self, key: str) -> int:
         """How many indexed names hold a key (a token, or `#` + an acronym)."""
