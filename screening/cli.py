@@ -75,7 +75,10 @@ def _guard(fn: Callable[[], T]) -> T:
 
 
 def _settings(db: str | None = None, rules: Path | None = None) -> Settings:
-    return get_settings(database_url=db, rules_dir=rules)
+    settings = get_settings(database_url=db, rules_dir=rules)
+    # the matching index is read from (or written to) this folder, so the next command does not build it
+    services.set_index_dir(settings.index_dir)
+    return settings
 
 
 @contextmanager

@@ -87,6 +87,28 @@ def test_network_load_screen_and_match(files: dict[str, Path], tmp_path: Path) -
     assert 0.0 <= candidates[0]["score"] <= 1.0
 
 
+def test_a_second_command_reads_the_matching_index_from_disk(
+    files: dict[str, Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The first command that needs the index builds it and keeps it in the index folder; the next
+    process reads that file (touching it as recently used) instead of building and writing another."""
+    cache = tmp_path / ".tiersight-cache"  # the default folder, relative to the working directory
+    loaded = run("network", "load", "--companies", str(files["companies"]), cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    first = run("match", "Volta Cells Shenzhen", "--country", "CN", "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    [written] = list(cache.glob("index-*.bin"))
+    os.utime(written, (1_000_000_000, 1_000_000_000))  # an old mtime: a read must refresh it
+    inode = written.stat().st_ino  # a rebuild would write a new file in its place (a new inode)
+    second = run("match", "Volta Cells Shenzhen", "--country", "CN", "--json", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert list(cache.glob("index-*.bin")) == [written]
+    assert written.stat().st_ino == inode
+    assert written.stat().st_mtime > 1_000_000_000
+    assert json.loads(second.stdout) == json.loads(first.stdout)
+
+
 @pytest.mark.parametrize(
     ("content", "name"),
     [(b"", "empty.csv"), (b"\x00\x01\x02\xff\xfe\x00garbage" * 50, "garbage.csv"), (b"[{", "broken.json")],
