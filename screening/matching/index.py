@@ -158,11 +158,8 @@ def _prepared_names(company: Company, seen: set[str]) -> list[tuple[str, Prepare
     """The names a company is indexed by, prepared, each with the label explanations show. `seen` holds
     the (casefolded) names the company is already indexed by, and gains these."""
     out: list[tuple[str, PreparedName]] = []
-    for text, label, normalized in company_names(company, normalize_uncached):
-        key = text.strip().casefold()
-        if key in seen:
-            continue
-        seen.add(key)
+    for text, label, normalized in company_names(company, normalize_uncached, known=seen):
+        seen.add(text.strip().casefold())
         prepared = prepare_normalized(text, normalized)
         if prepared.views:
             out.append((f"{label} '{text}'" if label in ("name", "alias") else label, prepared))

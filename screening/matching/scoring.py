@@ -136,12 +136,15 @@ def query_side(name: str | PreparedName, country: str | None, address: str | Non
 
 
 def company_names(
-    company: Company, normalize: Callable[[str], NormalizedName] = normalize_name
+    company: Company,
+    normalize: Callable[[str], NormalizedName] = normalize_name,
+    known: Iterable[str] = (),
 ) -> list[tuple[str, str, NormalizedName]]:
     """Every name of a company, with its label and normal form: the name, each alias, and names found
-    inside them (brackets, "formerly ...")."""
+    inside them (brackets, "formerly ..."). Names in `known` (casefolded, stripped) are left out without
+    being normalised: a company gaining one alias costs one normalisation, not one per name it has."""
     out: list[tuple[str, str, NormalizedName]] = []
-    seen: set[str] = set()
+    seen: set[str] = set(known)
 
     def add(text: str, label: str) -> None:
         key = text.strip().casefold()
