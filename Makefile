@@ -39,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/match_quality.py
 
 clean:
-	rm -rf $(VENV) out tiersight.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out tiersight.db .tiersight-cache .pytest_cache .mypy_cache .ruff_cache
