@@ -465,6 +465,83 @@ def rules_check(
     _guard(body)
 
 
+@rules_app.command("diff")
+def rules_diff(
+    old_dir: Annotated[Path, typer.Argument(help="Rule folder in force when the screening ran.")],
+    new_dir: Annotated[Path, typer.Argument(help="Rule folder to compare it with.")],
+    screening: Annotated[
+        Path,
+        typer.Option("--screening", help="A past screening's JSON report (tiersight screen --format json)."),
+    ],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Dry run: the flags the new rules would raise and clear on a past screening. Changes nothing."""
+
+    def body() -> None:
+        try:
+            past = json.loads(screening.read_bytes())
+        except OSError as exc:
+            raise InputError(f"{screening}: cannot be read ({exc.strerror or exc})") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{screening}: not a JSON screening report ({exc})") from None
+        old, new = load_rules(old_dir), load_rules(new_dir)
+        with _store(_settings(db)) as store:
+            diff = services.rules_diff(store, past, old, new)
+        changes = [
+            {
+                "line": c.line,
+                "supplier_name": c.supplier_name,
+                "change": c.change,
+                **report.flag_to_dict(c.flag),
+            }
+            for c in diff.changes
+        ]
+        raised = sum(c.change == "raised" for c in diff.changes)
+        data = {
+            "as_of": diff.as_of.isoformat(),
+            "since": diff.since.isoformat(),
+            "max_tier": diff.max_tier,
+            "old_rules_version": diff.old_version,
+            "new_rules_version": diff.new_version,
+            "network_version": diff.network_version,
+            "report_network_version": diff.report_network_version,
+            "lines": diff.lines,
+            "raised": raised,
+            "cleared": len(diff.changes) - raised,
+            "changes": changes,
+            "drift": list(diff.drift),
+        }
+        if as_json:
+            _print_json(data)
+            return
+        typer.echo(
+            f"rules {diff.old_version} -> {diff.new_version} on a screening of {diff.lines} lines "
+            f"as of {diff.as_of} (tiers 1-{diff.max_tier}, shipments since {diff.since})"
+        )
+        for c in diff.changes:
+            flag = c.flag
+            typer.echo(
+                f"  {c.change:<7} line {c.line} {c.supplier_name}: {flag.rule_id} ({flag.kind}, "
+                f"{flag.severity}) tier {flag.tier}, ${flag.value_usd:,.2f} in {flag.hits} hit(s)"
+            )
+        typer.echo(f"{raised} raised, {len(diff.changes) - raised} cleared; nothing was changed.")
+        if diff.drift:
+            versions = (
+                f"network {diff.report_network_version} then, {diff.network_version} in this database"
+                if diff.report_network_version and diff.report_network_version != diff.network_version
+                else "the network or the party matching has changed since"
+            )
+            typer.echo(
+                f"  note: lines {', '.join(map(str, diff.drift))} flag differently under the old rules today "
+                f"than in the report ({versions}; is --db the database it was screened on?): their changes "
+                "are not all the rules'.",
+                err=True,
+            )
+
+    _guard(body)
+
+
 # --------------------------------------------------------------------------------------------------
 # demo
 # --------------------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ def _step_dict(step: PathStep) -> dict[str, object]:
     return out
 
 
-def _flag_dict(flag: Flag) -> dict[str, object]:
+def flag_to_dict(flag: Flag) -> dict[str, object]:
     return {
         "rule_id": flag.rule_id,
         "kind": flag.kind,
@@ -199,7 +199,7 @@ def _line_dict(line: LineResult) -> dict[str, object]:
         "input": dict(line.input),
         "match": _match_dict(line.match),
         "upstream": [_upstream_dict(cell) for cell in line.upstream],
-        "flags": [_flag_dict(flag) for flag in line.flags],
+        "flags": [flag_to_dict(flag) for flag in line.flags],
     }
 
 

@@ -677,3 +677,167 @@ def _top_upstream_suppliers(
         )
         for cid, v in ranked
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Rule changes, dry run
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlagChange:
+    """A flag a rule change would raise on a line of a past screening, or clear from it."""
+
+    line: int
+    supplier_name: str
+    change: str  # "raised" | "cleared"
+    flag: Flag
+
+
+@dataclass(frozen=True, slots=True)
+class RulesDiff:
+    """What replacing the old rules by the new would change on a past screening, nothing stored.
+
+    Both rule sets are evaluated on the same lines, matches, network and window (the screening's
+    `as_of`, `since` and `max_tier`), so every change comes from the rules. `drift` lists the lines
+    whose flags under the old rules today differ from the report's own: the network (or the matcher's
+    party matching) has changed since the screening, and those lines' changes are not all the rules'."""
+
+    as_of: dt.date
+    since: dt.date
+    max_tier: int
+    old_version: str
+    new_version: str
+    network_version: str
+    report_network_version: str | None
+    lines: int
+    changes: tuple[FlagChange, ...]
+    drift: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _PastLine:
+    line: SupplierLine
+    match: Match
+    flags: frozenset[str]
+
+
+def _field(data: object, key: str, where: str) -> object:
+    if not isinstance(data, dict) or key not in data:
+        raise InputError(f"screening report: {where}.{key} is missing")
+    return data[key]
+
+
+def _date_field(data: object, key: str, where: str) -> dt.date:
+    value = _field(data, key, where)
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"screening report: {where}.{key} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _past_line(item: object, where: str) -> _PastLine:
+    number = _field(item, "line", where)
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        raise InputError(f"screening report: {where}.line {number!r} is not a line number")
+    written = _field(item, "input", where)
+    if not isinstance(written, dict):
+        raise InputError(f"screening report: {where}.input is not an object")
+    try:
+        parsed = ingest.read_suppliers_records([written], name="screening report")
+    except InputError as exc:
+        raise InputError(f"screening report: {where}.input cannot be screened again: {exc}") from None
+    if parsed.errors or not parsed.lines:
+        reason = parsed.errors[0].message if parsed.errors else "no supplier name"
+        raise InputError(f"screening report: {where}.input cannot be screened again: {reason}")
+    match = _field(item, "match", where)
+    status = _field(match, "status", f"{where}.match")
+    if status not in ("matched", "ambiguous", "unmatched"):
+        raise InputError(f"screening report: {where}.match.status {status!r} is not a match status")
+    assert isinstance(match, dict)
+    company_id = match.get("company_id")
+    if status == "matched" and not isinstance(company_id, str):
+        raise InputError(f"screening report: {where}.match.company_id is missing for a matched line")
+    flags = _field(item, "flags", where)
+    if not isinstance(flags, list):
+        raise InputError(f"screening report: {where}.flags is not a list")
+    rule_ids = frozenset(str(_field(f, "rule_id", f"{where}.flags[{i}]")) for i, f in enumerate(flags))
+    return _PastLine(
+        replace(parsed.lines[0], line=number),
+        Match(
+            status=status,
+            company_id=company_id if isinstance(company_id, str) else None,
+            name=match.get("name"),
+            country=match.get("country"),
+            score=float(match.get("score") or 0.0),
+        ),
+        rule_ids,
+    )
+
+
+def rules_diff(store: NetworkStore, past: object, old: RuleSet, new: RuleSet) -> RulesDiff:
+    """The flags that replacing `old` rules by `new` would raise and clear on a past screening (its
+    report as parsed JSON), computed on the current network; nothing is stored or changed.
+
+    The lines keep the matches the screening gave them (a reviewer may have decided them since the
+    matcher ran); only the rules differ between the two evaluations."""
+    as_of = _date_field(past, "as_of", "report")
+    since = _date_field(past, "since", "report") if isinstance(past, dict) and "since" in past else None
+    max_tier = _field(past, "max_tier", "report") if isinstance(past, dict) and "max_tier" in past else 4
+    if not isinstance(max_tier, int) or isinstance(max_tier, bool) or max_tier < 1:
+        raise InputError(f"screening report: report.max_tier {max_tier!r} is not a tier number")
+    items = _field(past, "lines", "report")
+    if not isinstance(items, list):
+        raise InputError("screening report: report.lines is not a list")
+    lines = [_past_line(item, f"lines[{i}]") for i, item in enumerate(items)]
+    report_network = past.get("network_version") if isinstance(past, dict) else None
+
+    window = Window.default(as_of, since)
+    config = MatchConfig()
+    snap = snapshot(store)
+    graph = snap.graph(store)
+
+    def evaluator(rules: RuleSet) -> Callable[[_PastLine], dict[str, Flag]]:
+        in_force = rules.in_force(as_of)
+        members = {
+            r.id: snap.party_members(rules, r.id, config) for r in in_force if r.kind == "restricted_party"
+        }
+
+        def evaluate(past_line: _PastLine) -> dict[str, Flag]:
+            result = _screen_line(
+                graph, past_line.line, past_line.match, rules, in_force, members, window, max_tier, config, {}
+            )
+            return {flag.rule_id: flag for flag in result.flags}
+
+        return evaluate
+
+    under_old, under_new = evaluator(old), evaluator(new)
+    changes: list[FlagChange] = []
+    drift: list[int] = []
+    for past_line in lines:
+        before, after = under_old(past_line), under_new(past_line)
+        if frozenset(before) != past_line.flags:
+            drift.append(past_line.line.line)
+        name = past_line.line.supplier_name
+        changes.extend(
+            FlagChange(past_line.line.line, name, "raised", after[rule_id])
+            for rule_id in after
+            if rule_id not in before
+        )
+        changes.extend(
+            FlagChange(past_line.line.line, name, "cleared", before[rule_id])
+            for rule_id in before
+            if rule_id not in after
+        )
+    return RulesDiff(
+        as_of=as_of,
+        since=window.since,
+        max_tier=max_tier,
+        old_version=old.version,
+        new_version=new.version,
+        network_version=snap.version,
+        report_network_version=report_network if isinstance(report_network, str) else None,
+        lines=len(lines),
+        changes=tuple(changes),
+        drift=tuple(drift),
+    )
