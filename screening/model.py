@@ -140,6 +140,8 @@ class Flag:
     note: str = ""
     source: str = ""
     tariff_rate_pct: float | None = None
+    tariff_basis: str | None = None  # what the rate applies to ("full value", "steel content")
+    value_by_tier: tuple[tuple[int, float], ...] = ()  # (tier, value of the hits there), by tier
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import jinja2
@@ -75,6 +76,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "tier1_value_usd",
     "upstream_cn_value_usd",
     "upstream_total_value_usd",
+    "tariff_stack_pct",
+    "tier1_duty_usd",
+    "latent_duty_usd",
     "error_column",
     "message",
 )
@@ -190,6 +194,8 @@ def flag_to_dict(flag: Flag) -> dict[str, object]:
         "note": flag.note,
         "source": flag.source,
         "tariff_rate_pct": flag.tariff_rate_pct,
+        "tariff_basis": flag.tariff_basis,
+        "value_by_tier": [{"tier": tier, "value_usd": _money(value)} for tier, value in flag.value_by_tier],
     }
 
 
@@ -200,6 +206,7 @@ def _line_dict(line: LineResult) -> dict[str, object]:
         "match": _match_dict(line.match),
         "upstream": [_upstream_dict(cell) for cell in line.upstream],
         "flags": [flag_to_dict(flag) for flag in line.flags],
+        "tariffs": _tariffs_dict(tariff_stack(line)),
     }
 
 
@@ -279,11 +286,88 @@ def line_totals(line: LineResult) -> tuple[float, float, float]:
     return _money(tier1), _money(focus), _money(total)
 
 
+@dataclass(frozen=True, slots=True)
+class TariffPart:
+    """One tariff rule's share of a line's duty: the rate, what it applies to, the value it applies to."""
+
+    rule_id: str
+    rate_pct: float
+    basis: str | None
+    value_usd: float
+    duty_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class TariffStack:
+    """The tariffs on a line. `applied`: the rules that hit the tier-1 import itself (they stack: the
+    rates add up, each on the line's value); `latent`: the rules that hit inputs upstream (tier 2 and
+    above), with the duty those inputs would bear if they were imported directly. A rate whose basis is
+    a metal content (Section 232 derivatives) overstates the duty when taken on the full value."""
+
+    applied: tuple[TariffPart, ...] = ()
+    latent: tuple[TariffPart, ...] = ()
+
+    @property
+    def rate_pct(self) -> float:
+        return round(float(sum(part.rate_pct for part in self.applied)), 4)
+
+    @property
+    def duty_usd(self) -> float:
+        return _money(sum(part.duty_usd for part in self.applied))
+
+    @property
+    def latent_duty_usd(self) -> float:
+        return _money(sum(part.duty_usd for part in self.latent))
+
+
+def tariff_stack(line: LineResult) -> TariffStack:
+    """The tariff stack of a line, from its tariff flags and the value they hit at each tier."""
+    applied: list[TariffPart] = []
+    latent: list[TariffPart] = []
+    for flag in line.flags:
+        if flag.kind != "tariff" or flag.tariff_rate_pct is None:
+            continue
+        rate = flag.tariff_rate_pct
+        by_tier = dict(flag.value_by_tier)
+        if 1 in by_tier:
+            value = by_tier[1]
+            applied.append(
+                TariffPart(flag.rule_id, rate, flag.tariff_basis, value, _money(value * rate / 100))
+            )
+        if any(tier >= 2 for tier in by_tier):
+            value = sum(v for tier, v in by_tier.items() if tier >= 2)
+            latent.append(
+                TariffPart(flag.rule_id, rate, flag.tariff_basis, _money(value), _money(value * rate / 100))
+            )
+    return TariffStack(tuple(applied), tuple(latent))
+
+
+def _part_dict(part: TariffPart) -> dict[str, object]:
+    return {
+        "rule_id": part.rule_id,
+        "rate_pct": part.rate_pct,
+        "basis": part.basis,
+        "value_usd": _money(part.value_usd),
+        "duty_usd": part.duty_usd,
+    }
+
+
+def _tariffs_dict(stack: TariffStack) -> dict[str, object]:
+    return {
+        "rate_pct": stack.rate_pct,
+        "duty_usd": stack.duty_usd,
+        "applied": [_part_dict(part) for part in stack.applied],
+        "latent_duty_usd": stack.latent_duty_usd,
+        "latent": [_part_dict(part) for part in stack.latent],
+    }
+
+
 def _line_cells(line: LineResult) -> dict[str, Cell]:
     match = line.match
     # Only matched lines are traced: blank totals say "not traced", where zeros would say "nothing found".
     traced = match.status == "matched"
     tier1, focus, total = line_totals(line) if traced else (None, None, None)
+    stack = tariff_stack(line) if traced else None
     return {
         "line": line.line,
         "supplier_name": line.input.get("supplier_name"),
@@ -298,6 +382,9 @@ def _line_cells(line: LineResult) -> dict[str, Cell]:
         "tier1_value_usd": tier1,
         "upstream_cn_value_usd": focus,
         "upstream_total_value_usd": total,
+        "tariff_stack_pct": stack.rate_pct if stack else None,
+        "tier1_duty_usd": stack.duty_usd if stack else None,
+        "latent_duty_usd": stack.latent_duty_usd if stack else None,
     }
 
 
@@ -402,6 +489,7 @@ def _environment() -> jinja2.Environment:
     env.globals["http_url"] = _http_url
     env.globals["sorted_flags"] = _sorted_flags
     env.globals["line_totals"] = line_totals
+    env.globals["tariff_stack"] = tariff_stack
     return env
 
 
@@ -520,6 +608,9 @@ _LINE_COLUMNS = (
     "tier1_value_usd",
     "upstream_cn_value_usd",
     "upstream_total_value_usd",
+    "tariff_stack_pct",
+    "tier1_duty_usd",
+    "latent_duty_usd",
 )
 
 _FLAG_COLUMNS = (

@@ -635,6 +635,8 @@ def _flag(rule: Rule, hits: RuleHits) -> Flag:
         note=rule.note or "",
         source=str(rule.source),
         tariff_rate_pct=rule.tariff.rate_pct if rule.tariff is not None else None,
+        tariff_basis=rule.tariff.basis if rule.tariff is not None else None,
+        value_by_tier=tuple((tier, round(value, 2)) for tier, value in sorted(hits.by_tier.items())),
     )
 
 
@@ -650,7 +652,8 @@ def _unmatched_party_flags(
             candidate = compare_names(line.supplier_name, line.supplier_country, party)
             if candidate.score >= config.match_threshold:
                 step = PathStep(company_id=party.company_id, tier=1, name=line.supplier_name)
-                hits = RuleHits(rule.id, 1, line.annual_value_usd or 0.0, 1, (step,))
+                value = line.annual_value_usd or 0.0
+                hits = RuleHits(rule.id, 1, value, 1, (step,), {1: value})
                 flags.append(_flag(rule, hits))
                 break
     return tuple(flags)

@@ -72,6 +72,7 @@ class RuleHits:
     value_usd: float = 0.0
     hits: int = 0
     path: tuple[PathStep, ...] = ()
+    by_tier: dict[int, float] = field(default_factory=dict)  # value of the hits at each tier
 
     def add(self, tier: int, value: float, path: Callable[[], tuple[PathStep, ...]]) -> None:
         if tier < self.tier or not self.path:
@@ -79,6 +80,7 @@ class RuleHits:
             self.path = path()
         self.value_usd += value
         self.hits += 1
+        self.by_tier[tier] = self.by_tier.get(tier, 0.0) + value
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ from screening.report import (
     render_xlsx,
     report_to_dict,
     summarize,
+    tariff_stack,
 )
 
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
@@ -76,6 +77,7 @@ def mofcom_flag() -> Flag:
         title="China export control on seven medium and heavy rare earths",
         note="Licence needed for Dy and Tb.",
         source="https://www.mofcom.gov.cn/example",
+        value_by_tier=((3, 799.999),),
     )
 
 
@@ -91,6 +93,8 @@ def tariff_flag() -> Flag:
         title="Section 301 tariff on permanent magnets",
         source="javascript:alert(2)",
         tariff_rate_pct=25.0,
+        tariff_basis="full value",
+        value_by_tier=((1, 1000.0),),
     )
 
 
@@ -300,6 +304,8 @@ def test_json_flagged_line_is_exactly_the_contract_shape() -> None:
                 "note": "",
                 "source": "javascript:alert(2)",
                 "tariff_rate_pct": 25.0,
+                "tariff_basis": "full value",
+                "value_by_tier": [{"tier": 1, "value_usd": 1000.0}],
             },
             {
                 "rule_id": "cn-mofcom-2025-18",
@@ -335,9 +341,56 @@ def test_json_flagged_line_is_exactly_the_contract_shape() -> None:
                 "note": "Licence needed for Dy and Tb.",
                 "source": "https://www.mofcom.gov.cn/example",
                 "tariff_rate_pct": None,
+                "tariff_basis": None,
+                "value_by_tier": [{"tier": 3, "value_usd": 800.0}],
             },
         ],
+        "tariffs": {
+            "rate_pct": 25.0,
+            "duty_usd": 250.0,
+            "applied": [
+                {
+                    "rule_id": "us-301-magnets",
+                    "rate_pct": 25.0,
+                    "basis": "full value",
+                    "value_usd": 1000.0,
+                    "duty_usd": 250.0,
+                }
+            ],
+            "latent_duty_usd": 0.0,
+            "latent": [],
+        },
     }
+
+
+def test_tariffs_on_the_import_stack_and_upstream_hits_are_latent() -> None:
+    """Section 232 hits the import (tier 1, 500) and inputs at tiers 2 and 3 (120 + 80); Section 301
+    hits the import only. On the import the rates add up: 50% + 25% of 500 = 375. Upstream, the 200 of
+    steel inputs would bear 50% = 100 if imported directly."""
+    steel = replace(
+        tariff_flag(),
+        rule_id="us-232-steel",
+        tariff_rate_pct=50.0,
+        tariff_basis="steel content",
+        value_usd=700.0,
+        hits=3,
+        value_by_tier=((1, 500.0), (2, 120.0), (3, 80.0)),
+    )
+    china = replace(tariff_flag(), value_usd=500.0, value_by_tier=((1, 500.0),))
+    line = replace(flagged_line(), flags=(steel, china, mofcom_flag()))
+    stack = tariff_stack(line)
+    assert (stack.rate_pct, stack.duty_usd, stack.latent_duty_usd) == (75.0, 375.0, 100.0)
+    assert [(p.rule_id, p.value_usd, p.duty_usd, p.basis) for p in stack.latent] == [
+        ("us-232-steel", 200.0, 100.0, "steel content")
+    ]
+    report = replace(sample_report(), lines=(line,))
+    rows = list(csv.DictReader(io.StringIO(render_csv(report).decode("utf-8-sig"))))
+    assert {
+        (r["tariff_stack_pct"], r["tier1_duty_usd"], r["latent_duty_usd"]) for r in rows if r["line"] == "2"
+    } == {("75.0", "375.0", "100.0")}
+    page = render_html(report).decode("utf-8")
+    assert "Tariff stack, line 2: 75.0% on the import (375.00 USD)" in page
+    assert "inputs upstream, if imported directly" in page
 
 
 def test_json_candidates_carry_their_explanation_and_matched_name() -> None:

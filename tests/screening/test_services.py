@@ -201,6 +201,19 @@ def test_screening_report_has_the_contract_numbers(engine: Engine, files: dict[s
     ]
     steel = flags["steel-232"]
     assert (steel["tier"], steel["value_usd"], steel["hits"], steel["kind"]) == (2, 30.0, 1, "tariff")
+    assert steel["value_by_tier"] == [{"tier": 2, "value_usd": 30.0}]
+    assert lithium["value_by_tier"] == [{"tier": 3, "value_usd": 200.0}]
+    # No tariff hits the battery import itself (8507600020 is not 7318); the Ningbo screws (S5, 30 USD)
+    # upstream would bear the 50% steel rate if imported directly: 15 USD latent.
+    assert pack["tariffs"] == {
+        "rate_pct": 0.0,
+        "duty_usd": 0.0,
+        "applied": [],
+        "latent_duty_usd": 15.0,
+        "latent": [
+            {"rule_id": "steel-232", "rate_pct": 50.0, "basis": None, "value_usd": 30.0, "duty_usd": 15.0}
+        ],
+    }
 
     assert lines[3]["match"]["status"] == "unmatched" and lines[3]["upstream"] == []
     assert {(e["line"], e["column"]) for e in data["errors"]} == {(4, "supplier_name"), (5, "hs_code")}  # type: ignore[attr-defined]
