@@ -542,6 +542,93 @@ def rules_diff(
     _guard(body)
 
 
+@app.command("analyze")
+def analyze(
+    product: Annotated[str, typer.Option("--product", help="HS code or prefix, e.g. 850760.")],
+    destination: Annotated[
+        str | None, typer.Option("--destination", help="Country of the tier-1 consignees (any when omitted).")
+    ] = None,
+    origin: Annotated[
+        str | None, typer.Option("--origin", help="Rank top suppliers among shipments of this origin.")
+    ] = None,
+    tiers: Annotated[
+        int, typer.Option("--tiers", help="Trace up to this tier (1 = the product's trade only).")
+    ] = 2,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Window end (YYYY-MM-DD), default today.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Window start, default as-of minus 5 years.")
+    ] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="Rule folder (for the HS input map).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Network-wide exposure of trade in a product: value by tier and origin, input kinds, top
+    suppliers with their recipients, and the concentration of origins per tier."""
+
+    def body() -> None:
+        settings = _settings(db, rules)
+        rule_set = _rules(settings)
+        with _store(settings) as store:
+            result = services.analyze(
+                store,
+                rule_set,
+                product=product,
+                destination=destination,
+                origin=origin,
+                tiers=tiers,
+                as_of=_parse_date(as_of, "--as-of"),
+                since=_parse_date(since, "--since"),
+            )
+        data = {
+            "product": result.product,
+            "destination": result.destination,
+            "origin": result.origin,
+            "tiers": result.tiers,
+            "as_of": result.window.as_of.isoformat(),
+            "since": result.window.since.isoformat(),
+            "rules_version": rule_set.version,
+            "by_tier_origin": [asdict(cell) for cell in result.by_tier_origin],
+            "by_tier_kind": [asdict(cell) for cell in result.by_tier_kind],
+            "top_suppliers": [asdict(supplier) for supplier in result.top_suppliers],
+            "concentration": [asdict(cell) for cell in result.concentration],
+        }
+        if as_json:
+            _print_json(data)
+            return
+        where = f" into {result.destination}" if result.destination else ""
+        typer.echo(
+            f"Trade in {result.product}{where}, tiers 1-{result.tiers}, "
+            f"{result.window.since} to {result.window.as_of}:"
+        )
+        for cell in result.by_tier_origin:
+            typer.echo(
+                f"  tier {cell.tier}  {cell.origin:<8} {cell.value_usd:>18,.2f} USD"
+                f"  {cell.shipments:>8,} shipments"
+            )
+        for kind in result.by_tier_kind:
+            typer.echo(
+                f"  tier {kind.tier}  {kind.kind:<12} {kind.value_usd:>14,.2f} USD"
+                f"  {kind.shipments:>8,} shipments"
+            )
+        for c in result.concentration:
+            typer.echo(
+                f"  tier {c.tier}: HHI {c.hhi:,.0f} over {c.origins} origins;"
+                f" {c.top_origin} {c.top_share:.1%}"
+            )
+        if result.top_suppliers:
+            from_origin = f" from {result.origin}" if result.origin else ""
+            typer.echo(f"Top tier-1 suppliers{from_origin}:")
+            for s in result.top_suppliers:
+                typer.echo(
+                    f"  {s.company_id:<12} {(s.name or '')[:40]:<40} {s.country or '':<3} "
+                    f"{s.value_usd:>16,.2f} USD  {s.recipients} recipients"
+                )
+
+    _guard(body)
+
+
 # --------------------------------------------------------------------------------------------------
 # demo
 # --------------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Protocol
 
 from screening import ingest
+from screening.analyze import Analysis
+from screening.analyze import analyze as analyze_network
 from screening.codes import normalize_country
 from screening.decisions import Decision, apply_decisions, parse_action, supersedes
 from screening.errors import InputError, NetworkLoadError, NotFoundError
@@ -843,4 +845,45 @@ def rules_diff(store: NetworkStore, past: object, old: RuleSet, new: RuleSet) ->
         lines=len(lines),
         changes=tuple(changes),
         drift=tuple(drift),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Network-wide analysis
+# --------------------------------------------------------------------------------------------------
+
+
+def analyze(
+    store: NetworkStore,
+    rules: RuleSet,
+    *,
+    product: str,
+    destination: str | None = None,
+    origin: str | None = None,
+    tiers: int = 2,
+    as_of: dt.date | None = None,
+    since: dt.date | None = None,
+) -> Analysis:
+    """The seed report's view of trade in `product` over the whole network (see `screening.analyze`)."""
+    digits = product.replace(".", "").replace(" ", "")
+    if not digits.isdigit() or not 2 <= len(digits) <= 10:
+        raise InputError(f"--product {product!r} is not an HS code or prefix (2 to 10 digits)")
+    if not 1 <= tiers <= 9:
+        raise InputError(f"--tiers {tiers} is out of range (1 to 9)")
+    countries: dict[str, str | None] = {}
+    for option, value in (("--destination", destination), ("--origin", origin)):
+        try:
+            countries[option] = normalize_country(value) if value else None
+        except ValueError:
+            raise InputError(f"{option} {value!r} is not a country") from None
+    window = Window.default(as_of or dt.date.today(), since)
+    graph = snapshot(store).graph(store)
+    return analyze_network(
+        graph,
+        rules.hs_inputs,
+        product=digits,
+        window=window,
+        destination=countries["--destination"],
+        origin=countries["--origin"],
+        tiers=tiers,
     )
