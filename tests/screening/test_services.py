@@ -233,6 +233,29 @@ def test_as_of_before_a_rule_takes_effect_raises_no_flag(engine: Engine, files: 
     assert flags == {"cn-lithium"}
 
 
+def test_as_of_replay_uses_the_rules_then_in_force_and_no_later_shipment(
+    engine: Engine, files: dict[str, Path]
+) -> None:
+    """As of 2025-02-05 the Hanoi Pack line sees S2 (02-01) and S5 (02-03) at tier 2 and S3 (01-10) at
+    tier 3; S7 (04-11) has not arrived yet and S6 (2020-01-10) is before the window's start (2020-02-05).
+    The steel rule (from 2025-06-04) is not in force yet, so the screws raise no flag."""
+    load(engine, shipments=files["shipments"], companies=files["companies"])
+    submission = ingest.read_suppliers_file(files["suppliers"])
+    with session_scope(engine) as session:
+        report = services.screen(
+            SqlNetworkStore(session), submission, load_rules(files["rules"]), as_of=dt.date(2025, 2, 5)
+        )
+    pack = report.lines[0]
+    assert (report.as_of, report.since) == (dt.date(2025, 2, 5), dt.date(2020, 2, 5))
+    assert {(u.tier, u.origin, u.value_usd, u.shipments) for u in pack.upstream} == {
+        (1, "VN", 2_000_000.0, 0),
+        (2, "CN", 430.0, 2),
+        (3, "CN", 120.0, 1),
+    }
+    [lithium] = pack.flags
+    assert (lithium.rule_id, lithium.tier, lithium.value_usd, lithium.hits) == ("cn-lithium", 3, 120.0, 1)
+
+
 def test_load_counts_rejected_rows_once_and_keeps_rows_with_a_bad_optional_field(
     engine: Engine, tmp_path: Path
 ) -> None:
