@@ -272,35 +272,37 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 PINYIN_WORDS: frozenset[str] = frozenset(v for variants in _PINYIN_TABLE.values() for v in variants.split())
 
 # Phrases rewritten before tokenising, on casefolded ASCII text.
-_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bint'?l\b"), " intl "),
+# Each phrase with the substrings without which it cannot match: it is only tried on text holding one
+# of them (most names hold none, and a substring test costs a fraction of a regular-expression pass).
+_PHRASES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    (re.compile(r"\bint'?l\b"), " intl ", ("int",)),
     (
         re.compile(r"\bimp(?:orts?|orters?)?\.?\s*(?:&|and|/|-|\+)?\s*exp(?:orts?|orters?)?\.?(?=\W|$)"),
         " trade ",
+        ("imp",),
     ),
-    (re.compile(r"\bi\s*/\s*e\b"), " trade "),  # "Machinery I/E Corp."
-    (re.compile(r"\bithalat\s*(?:ve\s*)?ihracat\b|\bimportadora\s+y\s+exportadora\b"), " trade "),
-    (re.compile(r"\bhi(?:gh|hg)?[\s\-]?(?:tech|tceh|tehc)(?:nolog(?:y|ies))?\b"), " hitech "),
-    (re.compile(r"\bhigh[\s\-]technolog(?:y|ies)\b"), " hitech "),
-    (re.compile(r"\bfuji\s*cailiao\b"), " anode material "),  # 负极材料: "fuji" alone may be a name
+    (re.compile(r"\bi\s*/\s*e\b"), " trade ", ("/",)),  # "Machinery I/E Corp."
+    (
+        re.compile(r"\bithalat\s*(?:ve\s*)?ihracat\b|\bimportadora\s+y\s+exportadora\b"),
+        " trade ",
+        ("ithalat", "importadora"),
+    ),
+    (
+        re.compile(r"\bhi(?:gh|hg)?[\s\-]?(?:tech|tceh|tehc)(?:nolog(?:y|ies))?\b"),
+        " hitech ",
+        ("tech", "tceh", "tehc"),
+    ),
+    (re.compile(r"\bhigh[\s\-]technolog(?:y|ies)\b"), " hitech ", ("technolog",)),
+    # 负极材料: "fuji" alone may be a name
+    (re.compile(r"\bfuji\s*cailiao\b"), " anode material ", ("fuji",)),
     # single letters around & / and: "C&I", "C AND I" -> "ci"
-    (re.compile(r"(?<![\w&])([a-z0-9])\s*(?:&|\+|\band\b)\s*([a-z0-9])(?![\w&])"), r" \1\2 "),
-    (re.compile(r"['`´’‘]"), ""),
-    (re.compile(r"&"), " and "),
-)
-# Substrings without which each phrase cannot match: a phrase is only tried on text holding one of them
-# (most names hold none, and a substring test costs a fraction of a regular-expression pass).
-_PHRASE_NEEDLES: tuple[tuple[str, ...], ...] = (
-    ("int",),
-    ("imp",),
-    ("/",),
-    ("ithalat", "importadora"),
-    ("tech", "tceh", "tehc"),
-    ("technolog",),
-    ("fuji",),
-    ("&", "+", "and"),
-    ("'", "`", "´", "’", "‘"),
-    ("&",),
+    (
+        re.compile(r"(?<![\w&])([a-z0-9])\s*(?:&|\+|\band\b)\s*([a-z0-9])(?![\w&])"),
+        r" \1\2 ",
+        ("&", "+", "and"),
+    ),
+    (re.compile(r"['`´’‘]"), "", ("'", "`", "´", "’", "‘")),
+    (re.compile(r"&"), " and ", ("&",)),
 )
 
 # Legal forms in spellings rigour's table does not hold, by class: Chinese in pinyin (rigour knows the Han
@@ -928,7 +930,7 @@ def _raw_tokens(text: str, *, edges: bool) -> tuple[list[_Raw], str | None, str 
     class, legal form as written). `edges`: the part's first and last tokens are the name's."""
     legal_class: str | None = None
     legal_text: str | None = None
-    for (pattern, replacement), needles in zip(_PHRASES, _PHRASE_NEEDLES, strict=True):
+    for pattern, replacement, needles in _PHRASES:
         if any(needle in text for needle in needles):
             text = pattern.sub(replacement, text)
     raw_tokens, raw_kinds, symbols = _rigour_kinds(text)

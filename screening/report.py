@@ -327,19 +327,17 @@ def tariff_stack(line: LineResult) -> TariffStack:
     for flag in line.flags:
         if flag.kind != "tariff" or flag.tariff_rate_pct is None:
             continue
-        rate = flag.tariff_rate_pct
         by_tier = dict(flag.value_by_tier)
         if 1 in by_tier:
-            value = by_tier[1]
-            applied.append(
-                TariffPart(flag.rule_id, rate, flag.tariff_basis, value, _money(value * rate / 100))
-            )
+            applied.append(_tariff_part(flag, flag.tariff_rate_pct, by_tier[1]))
         if any(tier >= 2 for tier in by_tier):
-            value = sum(v for tier, v in by_tier.items() if tier >= 2)
-            latent.append(
-                TariffPart(flag.rule_id, rate, flag.tariff_basis, _money(value), _money(value * rate / 100))
-            )
+            upstream = sum(v for tier, v in by_tier.items() if tier >= 2)
+            latent.append(_tariff_part(flag, flag.tariff_rate_pct, upstream))
     return TariffStack(tuple(applied), tuple(latent))
+
+
+def _tariff_part(flag: Flag, rate: float, value: float) -> TariffPart:
+    return TariffPart(flag.rule_id, rate, flag.tariff_basis, _money(value), _money(value * rate / 100))
 
 
 def _part_dict(part: TariffPart) -> dict[str, object]:

@@ -22,7 +22,7 @@ from typing import Protocol
 from screening import ingest
 from screening.analyze import Analysis
 from screening.analyze import analyze as analyze_network
-from screening.codes import normalize_country
+from screening.codes import normalize_country, normalize_hs_prefix
 from screening.decisions import Decision, apply_decisions, parse_action, supersedes
 from screening.errors import InputError, NetworkLoadError, NotFoundError
 from screening.matching import (
@@ -865,9 +865,10 @@ def analyze(
     since: dt.date | None = None,
 ) -> Analysis:
     """The seed report's view of trade in `product` over the whole network (see `screening.analyze`)."""
-    digits = product.replace(".", "").replace(" ", "")
-    if not digits.isdigit() or not 2 <= len(digits) <= 10:
-        raise InputError(f"--product {product!r} is not an HS code or prefix (2 to 10 digits)")
+    try:
+        digits = normalize_hs_prefix(product)
+    except ValueError as exc:
+        raise InputError(f"--product {product!r} is not an HS code or prefix: {exc}") from None
     if not 1 <= tiers <= 9:
         raise InputError(f"--tiers {tiers} is out of range (1 to 9)")
     countries: dict[str, str | None] = {}

@@ -41,9 +41,6 @@ class StoredShipment(NamedTuple):
     port_of_lading: str | None
     port_of_unlading: str | None
 
-    def as_row(self) -> dict[str, object]:
-        return self._asdict()
-
 
 SHIPMENT_COLUMNS: tuple[str, ...] = StoredShipment._fields
 

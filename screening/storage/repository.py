@@ -120,17 +120,16 @@ class SqlNetworkStore:
 
     # -- shipments --------------------------------------------------------------------------------
     def shipment_ids(self, ids: Iterable[str]) -> set[str]:
-        if self.session.get_bind().dialect.name == "postgresql":  # one array parameter, any length
-            query = select(col(ShipmentRow.shipment_id)).where(
-                col(ShipmentRow.shipment_id) == func.any(postgresql.array(list(ids)))
-            )
-            return set(self.session.execute(query).scalars())
         return self._existing(col(ShipmentRow.shipment_id), ids)
 
     def _existing(self, column: Mapped[str], ids: Iterable[str]) -> set[str]:
-        """Which of `ids` are stored in `column`, asked in batches that fit any driver's limits."""
-        found: set[str] = set()
+        """Which of `ids` are stored in `column`: on PostgreSQL in one query with one array parameter,
+        elsewhere in batches that fit the driver's limit on parameters."""
         batch = list(ids)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = select(column).where(column == func.any(postgresql.array(batch)))
+            return set(self.session.execute(query).scalars())
+        found: set[str] = set()
         for start in range(0, len(batch), _BATCH):
             chunk = batch[start : start + _BATCH]
             found.update(self.session.execute(select(column).where(column.in_(chunk))).scalars())
