@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from screening import ingest, report, services, synth
+from screening import analysis_report, ingest, report, services, synth
 from screening.decisions import Decision
 from screening.errors import InputError, TiersightError
 from screening.model import SEVERITY_ORDER, Report, UpstreamCell
@@ -563,11 +563,25 @@ def analyze(
     rules: Annotated[Path | None, typer.Option("--rules", help="Rule folder (for the HS input map).")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv (with --out); without it, text or --json.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the --format rendering here.")] = None,
 ) -> None:
-    """Network-wide exposure of trade in a product: value by tier and origin, input kinds, top
-    suppliers with their recipients, and the concentration of origins per tier."""
+    """Network-wide exposure of trade in a product: value by tier, origin and region, input kinds, top
+    suppliers with their recipients, the concentration of origins per tier and, for goods industries
+    rely on (magnets), the destination's exports by industry."""
 
     def body() -> None:
+        formats = analysis_report.FORMATS
+        if fmt is not None and fmt not in formats:
+            _fail(f"--format {fmt!r} is not one of {', '.join(formats)}.")
+        if fmt is not None and out is None:
+            _fail("--format needs --out FILE.")
+        if out is not None and fmt is None:
+            _fail(f"--out needs --format ({', '.join(formats)}).")
+        if as_json and fmt is not None:
+            _fail("--json and --format are alternatives; give one.")
         settings = _settings(db, rules)
         rule_set = _rules(settings)
         with _store(settings) as store:
@@ -581,50 +595,15 @@ def analyze(
                 as_of=_parse_date(as_of, "--as-of"),
                 since=_parse_date(since, "--since"),
             )
-        data = {
-            "product": result.product,
-            "destination": result.destination,
-            "origin": result.origin,
-            "tiers": result.tiers,
-            "as_of": result.window.as_of.isoformat(),
-            "since": result.window.since.isoformat(),
-            "rules_version": rule_set.version,
-            "by_tier_origin": [asdict(cell) for cell in result.by_tier_origin],
-            "by_tier_kind": [asdict(cell) for cell in result.by_tier_kind],
-            "top_suppliers": [asdict(supplier) for supplier in result.top_suppliers],
-            "concentration": [asdict(cell) for cell in result.concentration],
-        }
         if as_json:
-            _print_json(data)
+            _print_json(analysis_report.analysis_to_dict(result, rules_version=rule_set.version))
             return
-        where = f" into {result.destination}" if result.destination else ""
-        typer.echo(
-            f"Trade in {result.product}{where}, tiers 1-{result.tiers}, "
-            f"{result.window.since} to {result.window.as_of}:"
-        )
-        for cell in result.by_tier_origin:
-            typer.echo(
-                f"  tier {cell.tier}  {cell.origin:<8} {cell.value_usd:>18,.2f} USD"
-                f"  {cell.shipments:>8,} shipments"
-            )
-        for kind in result.by_tier_kind:
-            typer.echo(
-                f"  tier {kind.tier}  {kind.kind:<12} {kind.value_usd:>14,.2f} USD"
-                f"  {kind.shipments:>8,} shipments"
-            )
-        for c in result.concentration:
-            typer.echo(
-                f"  tier {c.tier}: HHI {c.hhi:,.0f} over {c.origins} origins;"
-                f" {c.top_origin} {c.top_share:.1%}"
-            )
-        if result.top_suppliers:
-            from_origin = f" from {result.origin}" if result.origin else ""
-            typer.echo(f"Top tier-1 suppliers{from_origin}:")
-            for s in result.top_suppliers:
-                typer.echo(
-                    f"  {s.company_id:<12} {(s.name or '')[:40]:<40} {s.country or '':<3} "
-                    f"{s.value_usd:>16,.2f} USD  {s.recipients} recipients"
-                )
+        if fmt is not None and out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(analysis_report.render(result, fmt, rules_version=rule_set.version))
+            typer.echo(f"tiersight: wrote {out}", err=True)
+            return
+        typer.echo(analysis_report.render_text(result))
 
     _guard(body)
 

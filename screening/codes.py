@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 import pycountry
+from rigour import territories
 
 _HS_NOISE = re.compile(r"[\s.\-]")
 _HS_DIGITS = re.compile(r"\d+")
@@ -151,3 +152,67 @@ def parse_money(value: str) -> float:
     if amount < 0:
         raise ValueError(f"{value.strip()!r} is negative")
     return amount
+
+
+# The 27 member states of the European Union (source: european-union.europa.eu, "EU countries",
+# unchanged since the United Kingdom left on 2020-01-31).
+EU_MEMBERS = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    }
+)
+
+CHINA_REGION = "China"
+ASIA_REGION = "elsewhere in Asia"
+EU_REGION = "EU"
+OTHER_REGION = "elsewhere"
+UNKNOWN_REGION = "unknown"
+
+
+@lru_cache(maxsize=1024)
+def region_of(country: str | None, home: str | None = None) -> str:
+    """The seed report's origin regions: China, elsewhere in Asia, the EU, `home` itself, elsewhere.
+
+    `home` (the destination of the analysis, e.g. "US") is its own region, named by its code, as in the
+    seed's "$31.9 million in the U.S."; China means the People's Republic as a customs origin (CN) —
+    Hong Kong and Macao, separate origins in trade records, fall under elsewhere in Asia. Continents
+    come from rigour's territory table (UN M49 regions). Unknown or unparseable origins are `unknown`.
+    """
+    if not country or len(country) != 2:
+        return UNKNOWN_REGION
+    if country == "CN":
+        return CHINA_REGION
+    if country == home:
+        return country
+    if country in EU_MEMBERS:
+        return EU_REGION
+    territory = territories.get_territory(country.lower())
+    if territory is None:
+        return UNKNOWN_REGION
+    return ASIA_REGION if territory.region == "Asia" else OTHER_REGION

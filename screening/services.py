@@ -887,4 +887,5 @@ def analyze(
         destination=countries["--destination"],
         origin=countries["--origin"],
         tiers=tiers,
+        industries=rules.industries if rules.relied_on(digits) else (),
     )

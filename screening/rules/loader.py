@@ -61,6 +61,7 @@ class RuleSet:
     rules: tuple[Rule, ...] = field(compare=False)
     hs_inputs: HsInputs = field(compare=False)
     industries: tuple[Industry, ...] = field(compare=False)
+    industry_inputs: tuple[str, ...] = field(compare=False)  # HS prefixes the industries rely on
     parties: Mapping[str, tuple[Company, ...]] = field(compare=False)  # rule id -> parties
     version: str  # first 16 hex digits of the folder's content hash (see `folder_version`)
 
@@ -78,6 +79,10 @@ class RuleSet:
     def review_due(self, as_of: dt.date) -> tuple[Rule, ...]:
         """Rules whose `review_by` date has arrived: their current state needs a check at the source."""
         return tuple(rule for rule in self.rules if rule.review_due(as_of))
+
+    def relied_on(self, product: str) -> bool:
+        """Whether the industries of `industries.yaml` rely on goods of this HS prefix (or within it)."""
+        return any(product.startswith(p) or p.startswith(product) for p in self.industry_inputs)
 
     def industry_of(self, hs_code: str) -> str | None:
         """Downstream industry of an HS code by the longest listed prefix, None when unlisted."""
@@ -115,11 +120,13 @@ def load_rules(directory: Path | str) -> RuleSet:
 
     hs_inputs = HsInputs()
     industries: tuple[Industry, ...] = ()
+    industry_inputs: tuple[str, ...] = ()
     for rel in sorted(special):
         if Path(rel).stem == HS_INPUTS_STEM:
             hs_inputs = HsInputs(_load_model(root, rel, files[rel], HsInputsFile).products)
         else:
-            industries = _load_model(root, rel, files[rel], IndustriesFile).industries
+            industries_file = _load_model(root, rel, files[rel], IndustriesFile)
+            industries, industry_inputs = industries_file.industries, industries_file.inputs
 
     parties = {
         rule.id: _load_parties(root, defined_in[rule.id], files, rule)
@@ -131,6 +138,7 @@ def load_rules(directory: Path | str) -> RuleSet:
         rules=tuple(rules),
         hs_inputs=hs_inputs,
         industries=industries,
+        industry_inputs=industry_inputs,
         parties=MappingProxyType(parties),
         version=_content_hash(files),
     )

@@ -255,10 +255,11 @@ class Industry(BaseModel):
 
 
 class IndustriesFile(BaseModel):
-    """`industries.yaml` (optional)."""
+    """`industries.yaml` (optional): the goods the listed industries rely on, and the industries."""
 
     model_config = _STRICT
 
+    inputs: tuple[HsPrefix, ...] = ()  # what the industries rely on, e.g. permanent magnets 850511
     industries: tuple[Industry, ...]
 
     @model_validator(mode="after")
