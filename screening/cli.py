@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from screening import analysis_report, ingest, report, services, synth
+from screening import analysis_report, ingest, report, scenario_report, services, synth
 from screening.decisions import Decision
 from screening.errors import InputError, TiersightError
 from screening.model import SEVERITY_ORDER, Report, UpstreamCell
@@ -604,6 +604,61 @@ def analyze(
             typer.echo(f"tiersight: wrote {out}", err=True)
             return
         typer.echo(analysis_report.render_text(result))
+
+    _guard(body)
+
+
+@app.command("scenario")
+def scenario(
+    origin: Annotated[str, typer.Option("--origin", help="The origin that stops exporting (e.g. CN).")],
+    hs: Annotated[
+        str | None, typer.Option("--hs", help="HS prefixes that stop, comma-separated (default all goods).")
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Option("--destination", help="Only companies in this country (e.g. US).")
+    ] = None,
+    company: Annotated[
+        list[str] | None,
+        typer.Option("--company", help="Only this company (id or name); repeat for several."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Window end (YYYY-MM-DD), default today.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Window start, default as-of minus 5 years.")
+    ] = None,
+    max_tier: Annotated[int, typer.Option("--max-tier", help="Look for the goods up to this tier.")] = 4,
+    top: Annotated[int, typer.Option("--top", help="How many companies to list.")] = 25,
+    rules: RulesOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What if an origin stopped exporting some goods: the downstream companies most exposed, ranked by
+    the value of their purchases that depend on them, with the tier and the evidence path, and the
+    alternative suppliers of each restricted code from other countries (and whether they depend on
+    the origin themselves)."""
+
+    def body() -> None:
+        settings = _settings(db, rules)
+        rule_set = _rules(settings)
+        prefixes = [part.strip() for part in (hs or "").split(",") if part.strip()]
+        with _store(settings) as store:
+            result = services.scenario(
+                store,
+                rule_set,
+                origin=origin,
+                hs=prefixes,
+                destination=destination,
+                companies=company or [],
+                as_of=_parse_date(as_of, "--as-of"),
+                since=_parse_date(since, "--since"),
+                max_tier=max_tier,
+                top=top,
+            )
+        if as_json:
+            _print_json(scenario_report.scenario_to_dict(result, rules_version=rule_set.version))
+        else:
+            typer.echo(scenario_report.render_text(result))
 
     _guard(body)
 

@@ -166,7 +166,7 @@ def _upstream_dict(cell: UpstreamCell) -> dict[str, object]:
     }
 
 
-def _step_dict(step: PathStep) -> dict[str, object]:
+def step_to_dict(step: PathStep) -> dict[str, object]:
     """Optional keys are left out when unknown, as the contract's tier-1 step has no shipment_id."""
     out: dict[str, object] = {"company_id": step.company_id, "tier": step.tier}
     optional: dict[str, object] = {
@@ -189,7 +189,7 @@ def flag_to_dict(flag: Flag) -> dict[str, object]:
         "tier": flag.tier,
         "value_usd": _money(flag.value_usd),
         "hits": flag.hits,
-        "path": [_step_dict(step) for step in flag.path],
+        "path": [step_to_dict(step) for step in flag.path],
         "title": flag.title,
         "note": flag.note,
         "source": flag.source,

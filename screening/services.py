@@ -54,6 +54,8 @@ from screening.network.load import StoredShipment
 from screening.network.resolve import NewName, Resolver
 from screening.report import summarize
 from screening.rules import Rule, RuleSet
+from screening.scenario import Scenario
+from screening.scenario import scenario as scenario_of_network
 from screening.trace import RuleHits, Window, trace_line
 
 Progress = Callable[[str, int, int], None]
@@ -889,3 +891,68 @@ def analyze(
         tiers=tiers,
         industries=rules.industries if rules.relied_on(digits) else (),
     )
+
+
+def scenario(
+    store: NetworkStore,
+    rules: RuleSet,
+    *,
+    origin: str,
+    hs: Sequence[str] = (),
+    destination: str | None = None,
+    companies: Sequence[str] = (),
+    as_of: dt.date | None = None,
+    since: dt.date | None = None,
+    max_tier: int = 4,
+    top: int = 25,
+) -> Scenario:
+    """If `origin` stopped exporting goods of `hs`: who downstream is hit, and who else sells them
+    (see `screening.scenario`). `companies` are network company ids or names (matched as a supplier
+    name would be; a name that matches no company, or several, is refused)."""
+    try:
+        origin_code = normalize_country(origin)
+    except ValueError:
+        raise InputError(f"--origin {origin!r} is not a country") from None
+    prefixes: list[str] = []
+    for item in hs:
+        try:
+            prefixes.append(normalize_hs_prefix(item))
+        except ValueError as exc:
+            raise InputError(f"--hs {item!r} is not an HS code or prefix: {exc}") from None
+    try:
+        destination_code = normalize_country(destination) if destination else None
+    except ValueError:
+        raise InputError(f"--destination {destination!r} is not a country") from None
+    if not 1 <= max_tier <= 9:
+        raise InputError(f"--max-tier {max_tier} is out of range (1 to 9)")
+    if top < 1:
+        raise InputError(f"--top {top} must be at least 1")
+    window = Window.default(as_of or dt.date.today(), since)
+    if window.since > window.as_of:
+        raise InputError(f"--since {window.since} is after --as-of {window.as_of}")
+    snap = snapshot(store)
+    chosen = [_company_id(snap, name) for name in companies]
+    return scenario_of_network(
+        snap.graph(store),
+        rules.hs_inputs,
+        origin=origin_code,
+        hs=tuple(dict.fromkeys(prefixes)),
+        window=window,
+        max_tier=max_tier,
+        destination=destination_code,
+        companies=chosen,
+        top=top,
+    )
+
+
+def _company_id(snap: Snapshot, text: str) -> str:
+    """A network company named by id, or by a name the matcher resolves to exactly one company."""
+    if text in snap.companies:
+        return text
+    match = classify(snap.index.search(text), MatchConfig())
+    if match.status == "matched" and match.company_id is not None:
+        return match.company_id
+    if match.status == "ambiguous":
+        named = ", ".join(f"{c.company_id} ({c.name})" for c in match.candidates[:3])
+        raise InputError(f"--company {text!r} is ambiguous: {named}; give a company id")
+    raise InputError(f"--company {text!r} is no network company id and matches no company name")
