@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from screening import services
@@ -33,7 +36,7 @@ from screening.rules import load_rules
 from screening.scenario import Scenario, scenario
 from screening.storage.db import session_scope
 from screening.storage.repository import SqlNetworkStore
-from screening.trace import Window
+from screening.trace import Window, trace_line
 from tests.screening.test_cli import run
 from tests.screening.test_services import AS_OF, files, load  # noqa: F401  (fixture)
 
@@ -231,3 +234,75 @@ def test_bad_options_are_refused(
     load(engine, shipments=files["shipments"], companies=files["companies"])
     with session_scope(engine) as session, pytest.raises(InputError, match=message):
         services.scenario(SqlNetworkStore(session), load_rules(files["rules"]), as_of=AS_OF, **options)  # type: ignore[arg-type]
+
+
+# --- agreement with tracing on random networks -----------------------------------------------------
+
+CODES = ("850760", "850790", "282520", "731815", "940360")
+PLACES = ("CN", "VN", "US", "KR")
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The scenario's restriction as a goods rule: tracing cannot see the consignee, so the random
+    networks below send every CN-origin shipment abroad, and then the two definitions coincide."""
+
+    id: str = "stop"
+
+    def matches_goods(self, origin: str | None, hs_code: str | None, tier: int) -> bool:
+        return origin == "CN" and hs_code is not None and hs_code.startswith(("8507", "2825"))
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> Graph:
+    companies = [
+        Company(f"K{i}", f"K{i}", draw(st.sampled_from(PLACES))) for i in range(draw(st.integers(2, 7)))
+    ]
+    rows = []
+    for n in range(draw(st.integers(0, 25))):
+        shipper, consignee = draw(st.permutations(companies))[:2]
+        if shipper.country == "CN" and consignee.country == "CN":
+            continue
+        day = dt.date(2025, 1, 1) - dt.timedelta(days=draw(st.integers(0, 3000)))
+        value = float(draw(st.integers(1, 1000)))
+        rows.append(
+            Shipment(
+                f"S{n}", shipper.company_id, consignee.company_id, draw(st.sampled_from(CODES)), value, day
+            )
+        )
+    return Graph.build(rows, companies)
+
+
+@given(graph=networks(), max_tier=st.integers(1, 4))
+@settings(max_examples=150, deadline=None)
+def test_every_company_tier_and_value_agree_with_tracing_each_purchase(graph: Graph, max_tier: int) -> None:
+    window = Window.default(dt.date(2025, 1, 1))
+    result = scenario(
+        graph, Inputs(), origin="CN", hs=("8507", "2825"), window=window, max_tier=max_tier, top=100
+    )
+    expected: dict[str, tuple[int, float]] = {}
+    first, last = window.since.toordinal(), window.as_of.toordinal()
+    for j in range(len(graph)):
+        if not first <= graph.day[j] <= last:
+            continue
+        traced = trace_line(
+            graph,
+            company_id=graph.shipper[j],
+            hs_code=graph.hs_code[j],
+            line_value=graph.value_usd[j],
+            line_origin=graph.origin[j],
+            inputs=Inputs(),
+            window=window,
+            max_tier=max_tier,
+            rules=[Stopped()],
+        )
+        hit = traced.hits.get("stop")
+        if hit is not None:
+            tier, value = expected.get(graph.consignee[j], (99, 0.0))
+            expected[graph.consignee[j]] = (min(tier, hit.tier), value + graph.value_usd[j])
+    got = {e.company_id: (e.tier, e.value_at_risk_usd) for e in result.exposures}
+    assert got == {c: (t, round(v, 2)) for c, (t, v) in expected.items()}
+    for e in result.exposures:
+        assert len(e.path) == e.tier and Stopped().matches_goods(
+            e.path[-1].origin, e.path[-1].hs_code, e.tier
+        )
