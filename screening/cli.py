@@ -45,6 +45,10 @@ T = TypeVar("T")
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: TIERSIGHT_DATABASE_URL).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Window end (YYYY-MM-DD), default today.")]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Window start, default as-of minus 5 years.")
+]
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", help="Rule folder (default: TIERSIGHT_RULES_DIR or rules/).")
 ]
@@ -554,12 +558,8 @@ def analyze(
     tiers: Annotated[
         int, typer.Option("--tiers", help="Trace up to this tier (1 = the product's trade only).")
     ] = 2,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Window end (YYYY-MM-DD), default today.")
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Window start, default as-of minus 5 years.")
-    ] = None,
+    as_of: AsOfOption = None,
+    since: SinceOption = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Rule folder (for the HS input map).")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -621,12 +621,8 @@ def scenario(
         list[str] | None,
         typer.Option("--company", help="Only this company (id or name); repeat for several."),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Window end (YYYY-MM-DD), default today.")
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Window start, default as-of minus 5 years.")
-    ] = None,
+    as_of: AsOfOption = None,
+    since: SinceOption = None,
     max_tier: Annotated[int, typer.Option("--max-tier", help="Look for the goods up to this tier.")] = 4,
     top: Annotated[int, typer.Option("--top", help="How many companies to list.")] = 25,
     rules: RulesOption = None,
