@@ -25,7 +25,7 @@ import jinja2
 
 from screening.analyze import SAME_PRODUCT, UNLISTED, Analysis, TierRegion
 from screening.codes import ASIA_REGION, CHINA_REGION, EU_REGION, OTHER_REGION, UNKNOWN_REGION
-from screening.report import neutralise
+from screening.report import neutralise, template_environment
 
 CSV_COLUMNS: tuple[str, ...] = (
     "section",
@@ -491,13 +491,7 @@ def _fmt_num(value: float) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("screening", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment()
     env.filters["money"] = _fmt_money
     env.filters["compact"] = compact_money
     env.filters["grouped"] = "{:,}".format

@@ -472,15 +472,21 @@ def _sorted_flags(line: LineResult) -> list[Flag]:
     return sorted(line.flags, key=lambda f: (-_severity_rank(f), f.tier, f.rule_id))
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+def template_environment() -> jinja2.Environment:
+    """The package's templates (they share `_base.css`), autoescaped, an undefined name an error: the
+    base of every HTML rendering, to which each adds its own filters."""
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("screening", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = template_environment()
     env.filters["money"] = _fmt_money
     env.filters["score"] = _fmt_score
     env.filters["isodate"] = _fmt_date
