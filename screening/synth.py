@@ -19,10 +19,12 @@ The network has the tiers of the lithium-ion battery and permanent-magnet supply
 materials -> refiners and cathode/anode makers -> cell and magnet makers -> pack and motor makers
 -> US importers, with capital goods shipped into cell and magnet makers, transshipment through
 traders in VN/MY/TH/MX that re-ship Chinese goods under the same HS code (origin stays CN),
-Chinese magnets reaching the US inside European motors and generators, unrelated goods (furniture,
-apparel, toys, coffee) to the same companies, and decoys named like the big suppliers. Values are
-lognormal per shipment and sized so that, tier by tier, Chinese origin dominates as in the seed
-report. The companies named in the seed report and in NDAA FY2024 section 154 appear under their
+Chinese magnets reaching the US inside European motors and generators, US manufacturers that build
+magnets and motors into cars, axles, wind turbines, loudspeakers and MRI systems and export them (some
+with no magnets of metal upstream), a German magnet finisher shipping many small lots, unrelated goods
+(furniture, apparel, toys, coffee) to the same companies, and decoys named like the big suppliers.
+Values are lognormal per shipment and sized so that, tier by tier, Chinese origin dominates as in the
+seed report. The companies named in the seed report and in NDAA FY2024 section 154 appear under their
 real names so restricted-party rules fire in the demo; every other company, and every shipment, is
 invented.
 
@@ -144,6 +146,13 @@ _GOODS_TABLE = """
 850231 |     900000 |      8 |      20000 | 0000           | WIND TURBINE GENERATING SET; WIND TURBINE NACELLE
 850300 |     150000 |     10 |       1000 | 9546 6500      | PARTS OF GENERATORS; WIND GENERATOR PARTS
 841370 |      50000 |     15 |        300 | 2005 3000      | CENTRIFUGAL PUMP; CIRCULATING PUMPS
+850519 |      25000 |      3 |        500 | 3000 1000      | FERRITE MAGNETS; HARD FERRITE MAGNET SEGMENTS
+# US-made goods that carry magnets (and parts that do not)
+870380 |     900000 |     22 |       2000 | 0020 0060      | ELECTRIC PASSENGER CARS; BATTERY ELECTRIC VEHICLE
+870850 |     150000 |     12 |        400 | 5110           | ELECTRIC DRIVE AXLES; E-AXLE ASSEMBLIES
+870899 |      60000 |      6 |        500 | 6810           | MOTOR VEHICLE PARTS; STAMPED BRACKETS
+851822 |     150000 |     25 |        100 | 0000           | LOUDSPEAKER SYSTEMS; SPEAKER CABINETS
+901813 |     300000 |     60 |       3000 | 0000           | MAGNETIC RESONANCE IMAGING APPARATUS; MRI SYSTEM
 # capital goods
 731815 |      30000 |      2 |        800 | 2065 5030      | STEEL BOLTS; HEX BOLTS; SCREWS AND BOLTS OF STEEL
 731816 |      20000 |      2 |        800 | 0010 0060      | STEEL NUTS; HEX NUTS
@@ -205,7 +214,7 @@ _PRODUCTS: dict[str, tuple[str, ...]] = {
     "machine": ("847989", "847990", "848790", "847982"), "switch": ("853650", "853620", "853690"),
     "furnace": ("851419", "851420"), "trader": (), "furniture": ("940360", "940330"), "apparel": ("610910",),
     "toys": ("950300",), "coffee": ("090111",), "mugs": ("691200",), "magnesium": ("810411",),
-    "lamps": ("940542",), "importer": (),
+    "lamps": ("940542",), "importer": (), "manufacturer": (), "buyer": (),
 }
 # fmt: on
 _CELL = ("850790", "850760")  # cell makers that also export finished packs
@@ -524,10 +533,10 @@ daklak_coffee | coffee | VN | Buon Ma Thuot | Dak Lak Coffee Export JSC
 """
 
 
-def _cast() -> list[_Company]:
-    """Fresh companies from the _CAST table (fresh, because _Builder mutates them)."""
+def _cast(table: str = _CAST) -> list[_Company]:
+    """Fresh companies from a cast table (fresh, because _Builder mutates them)."""
     companies: list[_Company] = []
-    for key, role, cc, city, name, options in _table(_CAST, 6):
+    for key, role, cc, city, name, options in _table(table, 6):
         opts = dict((part.strip() + "=").split("=")[:2] for part in options.split(";") if part.strip())
         if cc == "CN":
             syllables = [s.capitalize() for s in name.split("-")]
@@ -568,6 +577,7 @@ _PLACES: dict[str, tuple[str, ...]] = {
     "CD": ("Katanga", "Kolwezi", "Lualaba", "Likasi"), "ID": ("Sulawesi", "Morowali", "Halmahera", "Weda"),
     "MM": ("Kachin", "Shan", "Mandalay", "Sagaing"), "MZ": ("Balama", "Cabo", "Nacala", "Niassa"),
     "US": ("Great Lakes", "Mojave", "Sierra", "Gulf", "Atlantic", "Prairie"), "HK": ("Kowloon", "Victoria"),
+    "CA": ("Ontario", "Quebec", "Alberta", "Fraser", "Maritime"),
 }
 _WORDS = (
     "Golden", "Pacific", "Green", "Delta", "Lotus", "Star", "Orient", "Bright", "Sun", "Blue Ocean",
@@ -589,6 +599,7 @@ _EN_INDUSTRIES: dict[str, tuple[str, ...]] = {
     "furnace": ("Furnace", "Thermal Systems"), "trader": ("Trading", "Global Supply", "Import Export"),
     "furniture": ("Fine Furniture", "Furniture"), "apparel": ("Knit Apparels", "Garments"),
     "coffee": ("Coffee Export", "Coffee"), "fastener": ("Fasteners", "Bolt"),
+    "buyer": ("Trading", "Distribution", "Import"),
 }
 _DE_INDUSTRIES: dict[str, tuple[str, ...]] = {
     "cell": ("Zellfabrik", "Batteriezellen"), "pack": ("Batteriesysteme", "Akkutechnik"),
@@ -602,7 +613,7 @@ _LEGAL: dict[str, tuple[str, ...]] = {
     "HU": ("Kft.",), "FR": ("SAS",), "IT": ("S.p.A.",), "TW": ("Corp.", "Co., Ltd."), "MY": ("Sdn. Bhd.",),
     "TH": ("Co., Ltd.",), "BD": ("Ltd.",), "CO": ("S.A.S.",), "BR": ("Ltda",), "AU": ("Pty Ltd",),
     "CL": ("SpA",), "AR": ("S.A.",), "CD": ("SARL",), "ID": ("Co., Ltd.",), "MM": ("Co., Ltd.",),
-    "MZ": ("Lda",), "US": ("Inc.", "LLC", "Corp."), "HK": ("Limited",),
+    "MZ": ("Lda",), "US": ("Inc.", "LLC", "Corp."), "HK": ("Limited",), "CA": ("Inc.", "Ltd."),
 }
 _US_FIRST = (
     "Summit", "Blue", "Granite", "Prairie", "Harbor", "Cedar", "Falcon", "Liberty", "Pioneer", "Evergreen",
@@ -812,7 +823,7 @@ _COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
     "TH": ("THAILAND", "THA"), "BD": ("BANGLADESH", "BGD"), "CO": ("COLOMBIA", "COL"),
     "BR": ("BRAZIL", "BRA"), "AU": ("AUSTRALIA", "AUS"), "CL": ("CHILE", "CHL"), "AR": ("ARGENTINA", "ARG"),
     "CD": ("COD",), "ID": ("INDONESIA", "IDN"), "MM": ("MYANMAR", "MMR", "BURMA"),
-    "MZ": ("MOZAMBIQUE", "MOZ"), "US": ("UNITED STATES", "USA", "U.S.A."),
+    "MZ": ("MOZAMBIQUE", "MOZ"), "US": ("UNITED STATES", "USA", "U.S.A."), "CA": ("CANADA", "CAN"),
 }
 _PORTS: dict[str, tuple[str, ...]] = {
     "CN": ("SHANGHAI", "NINGBO", "YANTIAN", "SHEKOU", "XIAMEN", "QINGDAO", "TIANJIN XINGANG"),
@@ -826,6 +837,7 @@ _PORTS: dict[str, tuple[str, ...]] = {
     "CL": ("ANTOFAGASTA", "MEJILLONES"), "AR": ("BUENOS AIRES",), "CD": ("DAR ES SALAAM", "DURBAN"),
     "ID": ("JAKARTA", "MOROWALI"), "MM": ("YANGON",), "MZ": ("NACALA", "PEMBA"),
     "US": ("LOS ANGELES", "LONG BEACH", "SAVANNAH", "NEWARK", "HOUSTON", "SEATTLE"),
+    "CA": ("MONTREAL", "VANCOUVER", "HALIFAX"),
 }
 # fmt: on
 
@@ -962,6 +974,112 @@ _STORY_EDGES: tuple[tuple[str, str, str, int], ...] = (
 )
 # fmt: on
 
+# US manufacturers of goods that carry magnets, with their suppliers and foreign buyers: the exports behind
+# the seed report's "Industries Reliant on Permanent Magnets" (autos ahead of electronics, energy and
+# medical). Their magnets arrive inside European and Asian motors and generators, from a German finisher
+# that grinds and coats Chinese magnet blocks and ships in small lots (the EU's many magnet export
+# shipments of low value), or directly. Some exports have no permanent magnets of metal upstream: cars
+# whose induction motors come from a US maker that buys no magnets, loudspeakers with ferrite magnets,
+# stamped parts. Options as in _CAST; every cluster that scale adds has invented counterparts.
+_EXPORT_CAST = """
+# key | role | cc | city | name, or pinyin brand if CN | options
+huron_vehicle | manufacturer | US | Detroit | Huron Vehicle Works, Inc. | products=870380
+tidewater_auto | manufacturer | US | Savannah | Tidewater Auto Assembly Corp. | products=870380
+maumee_driveline | manufacturer | US | Toledo | Maumee Driveline Inc. | products=870850
+sandusky_stamping | manufacturer | US | Columbus | Sandusky Stamping Corp. | products=870899; registered=no
+laramie_wind | manufacturer | US | Denver | Laramie Wind Turbines Inc. | products=850231
+cumberland_audio | manufacturer | US | Nashville | Cumberland Loudspeaker Inc. | products=851822; size=2.5
+piedmont_acoustics | manufacturer | US | Charlotte | Piedmont Acoustics LLC | products=851822; size=2
+cascade_imaging | manufacturer | US | Seattle | Cascade Imaging Systems Inc. | products=901813
+wabash_servo | manufacturer | US | Chicago | Wabash Servo Motor Corp. | products=850152
+chattahoochee_motor | manufacturer | US | Atlanta | Chattahoochee Induction Motors Inc. | products=850152
+oberpfalz_magnet | magnet | DE | Amberg | Oberpfalz Magnetwerk GmbH
+jiangmen_yongfeng | magnet | CN | Jiangmen | yong-feng | ind=1; products=850519
+laurentian_trade | buyer | CA | Montreal | Laurentian Trade Distributors Inc.
+golfo_ensambladora | buyer | MX | Puebla | Ensambladora Automotriz del Golfo, S.A. de C.V.
+hanse_fahrzeug | buyer | DE | Bremen | Hanse Fahrzeugimport GmbH
+alberta_wind | buyer | CA | Calgary | Alberta Wind Energy Ltd.
+ventos_nordeste | buyer | BR | Fortaleza | Ventos do Nordeste Energia Ltda
+pacifico_audio | buyer | MX | Guadalajara | Distribuidora de Audio del Pacifico, S.A. de C.V.
+yokohama_iryo | buyer | JP | Yokohama | Yokohama Iryo Kiki Co., Ltd.
+isar_klinik | buyer | DE | Munich | Isar Klinikbedarf GmbH | registered=no
+bodensee_robotik | buyer | DE | Friedrichshafen | Bodensee Robotik GmbH
+"""
+# What the invented counterparts of the US manufacturers call themselves, by their product.
+_MAKER_INDUSTRIES: dict[str, tuple[str, ...]] = {
+    "870380": ("Motor Cars", "Vehicle Works", "Automotive"),
+    "870850": ("Driveline", "Axle"),
+    "870899": ("Stamping", "Auto Parts"),
+    "850231": ("Wind Turbines", "Wind Power"),
+    "851822": ("Loudspeaker", "Audio", "Acoustics"),
+    "901813": ("Imaging Systems", "Medical Imaging"),
+    "850152": ("Servo Motor", "Motor Works", "Drives"),
+}
+# Their trade: shipments over the window; `value` multiplies the good's typical shipment value.
+_EXPORT_EDGES = """
+# shipper | consignee | hs6 | shipments | value
+# Chinese magnet blocks and alloy into the German finishers, and their equipment
+ganzhou_hengci | oberpfalz_magnet | 850511 | 10
+ningbo_xinlei | oberpfalz_magnet | 850511 | 8
+baotou_tianhe | hessen_magnet | 850511 | 6
+ningbo_tianyuan | hessen_magnet | 720299 | 5
+schwaben_maschinen | oberpfalz_magnet | 847982 | 2 | 0.4
+thueringer_ofen | oberpfalz_magnet | 851419 | 1 | 0.4
+# finished magnets in small lots to US makers
+oberpfalz_magnet | cumberland_audio | 850511 | 200 | 0.06
+oberpfalz_magnet | wabash_servo | 850511 | 80 | 0.08
+oberpfalz_magnet | maumee_driveline | 850511 | 40 | 0.1
+oberpfalz_magnet | cascade_imaging | 850511 | 40 | 0.15
+hessen_magnet | cascade_imaging | 850511 | 30 | 0.25
+hessen_magnet | cumberland_audio | 850511 | 60 | 0.06
+# magnets straight from China and Japan, ferrite magnets from China
+ningbo_xinlei | cumberland_audio | 850511 | 6
+ganzhou_hengci | cumberland_audio | 850511 | 6
+ningbo_xinlei | wabash_servo | 850511 | 8
+ganzhou_hengci | maumee_driveline | 850511 | 5
+baotou_tianhe | laramie_wind | 850511 | 3
+kansai_magnetics | cascade_imaging | 850511 | 4
+jiangmen_yongfeng | piedmont_acoustics | 850519 | 12
+# motors and generators from European and Asian makers that buy Chinese magnets
+rheinwerk_de | huron_vehicle | 850152 | 10
+schwarzwald_motor | huron_vehicle | 850152 | 8
+changwon_motor | huron_vehicle | 850132 | 8
+changzhou_dinghui | huron_vehicle | 850132 | 6
+rheinwerk_at | maumee_driveline | 850152 | 8
+lorraine_moteurs | maumee_driveline | 850133 | 6
+emiliani_gen | laramie_wind | 850164 | 10
+envision | laramie_wind | 850300 | 4
+# batteries; US makers supplying each other
+chungcheong_cell | huron_vehicle | 850760 | 6
+catl | tidewater_auto | 850760 | 4
+maumee_driveline | huron_vehicle | 870850 | 12
+wabash_servo | maumee_driveline | 850152 | 6
+chattahoochee_motor | tidewater_auto | 850152 | 12
+# no magnets: fasteners into the induction-motor maker and the stamping plant
+ningbo_jinli | chattahoochee_motor | 731815 | 5
+ningbo_jinli | sandusky_stamping | 731815 | 3
+jiaxing_haiyan | sandusky_stamping | 731816 | 4
+# exports
+huron_vehicle | laurentian_trade | 870380 | 30
+huron_vehicle | hanse_fahrzeug | 870380 | 20
+huron_vehicle | golfo_ensambladora | 870380 | 12
+tidewater_auto | laurentian_trade | 870380 | 12
+tidewater_auto | golfo_ensambladora | 870380 | 8
+maumee_driveline | golfo_ensambladora | 870850 | 24
+maumee_driveline | laurentian_trade | 870850 | 6
+sandusky_stamping | golfo_ensambladora | 870899 | 16
+cumberland_audio | pacifico_audio | 851822 | 45
+cumberland_audio | laurentian_trade | 851822 | 35
+piedmont_acoustics | pacifico_audio | 851822 | 28
+piedmont_acoustics | laurentian_trade | 851822 | 17
+laramie_wind | alberta_wind | 850231 | 20
+laramie_wind | ventos_nordeste | 850231 | 16
+cascade_imaging | yokohama_iryo | 901813 | 16
+cascade_imaging | isar_klinik | 901813 | 14
+wabash_servo | bodensee_robotik | 850152 | 18
+chattahoochee_motor | golfo_ensambladora | 850152 | 6
+"""
+
 # The focal importer's supplier list as its purchasing department wrote it. `expect` is what a
 # screening should make of the row; `means` the company (or, if ambiguous, companies) meant.
 _SUPPLIER_LIST = """
@@ -1055,6 +1173,7 @@ class _Builder:
         self.used_names: set[tuple[str, str]] = set()
         self.core: list[_Company] = []
         self.shared: list[_Company] = []
+        self.exporters: list[_Company] = []  # cluster 0's _EXPORT_CAST, templates for further clusters
 
     def rng(self, *parts: object) -> random.Random:
         """An independent stream for one purpose, so adding a cluster never shifts another's draws."""
@@ -1079,7 +1198,54 @@ class _Builder:
         for shipper, consignee, hs6, n in _STORY_EDGES:
             self._add_edge(edges, rng, by_key[shipper], by_key[consignee], hs6, n, full_window=True)
         self._draw_flows(edges, rng, companies, companies)
-        return _Cluster(0, companies, list(edges.values()))
+        # after every draw from the cluster's stream, so that adding them shifted none of those draws
+        exporters, export_edges = self._exporters(0, by_key)
+        return _Cluster(0, companies + exporters, [*edges.values(), *export_edges])
+
+    def _exporters(self, index: int, by_key: dict[str, _Company]) -> tuple[list[_Company], list[_Edge]]:
+        """US manufacturers with their suppliers and buyers (_EXPORT_CAST) and their trade (_EXPORT_EDGES).
+
+        Drawn on a stream of their own after the rest of the cluster, so that they shift none of its
+        draws. Cluster 0 takes the cast as written; a further cluster invents a company for each cast
+        member and trades with its own counterparts (`key@index`) of cluster 0's companies.
+        """
+        rng = self.rng("exports", index)
+        if index == 0:
+            companies = _cast(_EXPORT_CAST)
+            for company in companies:
+                if company.country == "US":
+                    company.province = _US_CITIES[company.city][0]
+            self.used_names.update((c.name, c.country) for c in companies)
+            self._register(companies, 0, rng, pinned={c.key for c in companies})
+            self.exporters = companies
+        else:
+            cores = {_split_legal(name)[0].casefold() for name, _ in self.used_names}
+            companies = []
+            for template in self.exporters:
+                words = _MAKER_INDUSTRIES[template.products[0]] if template.role == "manufacturer" else ()
+                for _ in range(20):  # not a legal-form variant of a name in use either
+                    company = self._invent(rng, template, index, words)
+                    core = _split_legal(company.name)[0].casefold()
+                    if core not in cores:
+                        break
+                cores.add(core)
+                company.products = template.products
+                companies.append(company)
+            self._register(companies, index, rng)
+        suffix = f"@{index}" if index else ""
+        known = {**by_key, **{c.key: c for c in companies}}
+        edges: dict[tuple[str, str, str], _Edge] = {}
+        for shipper, consignee, hs6, n, value in _table(_EXPORT_EDGES, 5):
+            self._add_edge(
+                edges,
+                rng,
+                known[shipper + suffix],
+                known[consignee + suffix],
+                hs6,
+                int(n),
+                value=float(value or 1),
+            )
+        return companies, list(edges.values())
 
     def extra_cluster(self, index: int) -> _Cluster:
         """Invented companies in cluster 0's roles and countries; the shared suppliers trade with them too."""
@@ -1096,7 +1262,8 @@ class _Builder:
         edges: dict[tuple[str, str, str], _Edge] = {}
         buyers = companies + [c for c in self.shared if rng.random() < 0.5]
         self._draw_flows(edges, rng, buyers, companies + self.shared)
-        return _Cluster(index, companies, list(edges.values()))
+        exporters, export_edges = self._exporters(index, {c.key: c for c in companies})
+        return _Cluster(index, companies + exporters, [*edges.values(), *export_edges])
 
     def _register(
         self,
@@ -1140,8 +1307,13 @@ class _Builder:
             key=key, role="importer", country="US", name=name, city=city, province=_US_CITIES[city][0]
         )
 
-    def _invent(self, rng: random.Random, template: _Company, index: int) -> _Company:
-        """An invented company in the template's role and country, with a name not used before."""
+    def _invent(
+        self, rng: random.Random, template: _Company, index: int, words: tuple[str, ...] = ()
+    ) -> _Company:
+        """An invented company in the template's role and country, with a name not used before.
+
+        `words`: what it does (outside China), instead of its role's industry words.
+        """
         key = f"{template.key}@{index}"
         cc, role = template.country, template.role
         if cc == "CN" and role in _CN_INDUSTRIES:
@@ -1157,7 +1329,7 @@ class _Builder:
         else:
             places = _PLACES.get(cc, ("Central",))
             german = _DE_INDUSTRIES.get(role) if cc in ("DE", "AT") else None
-            industries_en = german or _EN_INDUSTRIES.get(role, (role.replace("_", " ").title(),))
+            industries_en = words or german or _EN_INDUSTRIES.get(role, (role.replace("_", " ").title(),))
             legal = _LEGAL.get(cc, ("Ltd.",))
             core = name = ""
             for attempt in range(40):

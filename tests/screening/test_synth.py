@@ -7,14 +7,21 @@ import json
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
-from screening.codes import normalize_country, normalize_hs
+from screening import services
+from screening.analyze import Analysis
+from screening.codes import CHINA_REGION, EU_REGION, normalize_country, normalize_hs
+from screening.rules import load_rules
+from screening.storage.db import make_engine, migrate, session_scope
+from screening.storage.repository import SqlNetworkStore
 from screening.synth import WINDOW_DAYS, generate
 
 REPO = Path(__file__).parents[2]
@@ -46,6 +53,8 @@ CELL_INPUTS = (
     "7410", "7607", "392010", "392119",
 )  # fmt: skip
 CAPITAL_GOODS = ("7318", "761610", "848790", "847989", "847990", "8536", "8514", "847982")
+RULES = load_rules(REPO / "rules")
+EU_MOTOR_COUNTRIES = {"DE", "AT", "FR", "IT"}
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,26 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Network:
     folder = tmp_path_factory.mktemp("seed7")
     generate(folder, seed=7, as_of=AS_OF)
     return load(folder)
+
+
+@pytest.fixture(scope="module")
+def stored(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The network loaded into SQLite as `tiersight network load` does (names resolved by the matcher)."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'network.db'}")
+    migrate(engine)
+    with session_scope(engine) as session:
+        services.load_network(
+            SqlNetworkStore(session),
+            shipments=network.folder / "shipments.csv",
+            companies=network.folder / "companies.csv",
+        )
+    yield engine
+    engine.dispose()
+
+
+def analyze(engine: Engine, **options: Any) -> Analysis:
+    with session_scope(engine) as session:
+        return services.analyze(SqlNetworkStore(session), RULES, as_of=AS_OF, **options)
 
 
 def trace_battery_chain(net: Network, tiers: int = 3) -> dict[tuple[int, str], float]:
@@ -450,3 +479,71 @@ def test_every_hs_code_exists_in_hs_2022(network: Network) -> None:
         subheadings = {row["hscode"] for row in csv.DictReader(handle) if row["level"] == "6"}
     used = {s.hs6 for s in network.shipments}
     assert used <= subheadings, used - subheadings
+
+
+def test_us_exports_of_magnet_reliant_products_partly_trace_to_magnets(
+    network: Network, stored: Engine
+) -> None:
+    result = analyze(stored, product="850511", destination="US", tiers=4)
+    # Answer key: US shippers to consignees abroad, by the industry of the code as the bill writes it.
+    value: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for raw, s in zip(network.raw, network.shipments, strict=True):
+        industry = RULES.industry_of(normalize_hs(raw["hs_code"]))
+        if industry and s.shipper_country == "US" and s.consignee_country != "US":
+            value[industry] += s.value
+            count[industry] += 1
+    assert {i.industry: i.shipments for i in result.industries} == count
+    assert {i.industry: i.value_usd for i in result.industries} == pytest.approx(value, abs=0.05)
+    # The seed report's order of potentially affected US exports: autos, electronics, energy, medical.
+    assert [i.industry for i in result.industries][:4] == ["autos", "electronics", "energy", "medical"]
+    assert all(0 <= i.traced_value_usd <= i.value_usd for i in result.industries)
+    assert {i.industry for i in result.industries if 0 < i.traced_value_usd < i.value_usd} >= {
+        "autos",
+        "electronics",
+    }
+    traced = {i.industry: i.traced_value_usd for i in result.industries}
+    untraced = {i.industry: i.value_usd - i.traced_value_usd for i in result.industries}
+
+    # Tier-2 magnets: Chinese magnets into DE/AT/FR/IT motor and generator makers, whose motors the US
+    # manufacturers import and build into what they export.
+    fed = {s.consignee for s in network.shipments if s.hs6 == "850511" and s.origin == "CN"}
+    eu_makers = {
+        s.shipper
+        for s in network.shipments
+        if s.shipper_country in EU_MOTOR_COUNTRIES
+        and s.consignee_country == "US"
+        and s.hs6.startswith("8501")
+    }
+    assert len(eu_makers & fed) >= 3
+    exporters: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))  # US company -> industry
+    for raw, s in zip(network.raw, network.shipments, strict=True):
+        industry = RULES.industry_of(normalize_hs(raw["hs_code"]))
+        if industry and s.shipper_country == "US" and s.consignee_country != "US":
+            exporters[s.shipper][industry] += s.value
+    motor_suppliers: dict[str, set[str]] = defaultdict(set)
+    for s in network.shipments:
+        if s.consignee in exporters and s.hs6.startswith("8501"):
+            motor_suppliers[s.consignee].add(s.shipper)
+    via_eu = {c for c, suppliers in motor_suppliers.items() if suppliers & eu_makers & fed}
+    assert {industry for c in via_eu for industry in exporters[c]} >= {"autos", "energy"}
+    for industry in ("autos", "energy"):  # their exports are traced, whatever else they buy
+        via_eu_value = sum(exporters[c][industry] for c in via_eu)
+        assert traced[industry] >= via_eu_value - 0.05 > 0
+    # Exports without magnets upstream: motors only from makers that buy no magnets, and no magnets.
+    magnet_free = {
+        c
+        for c, suppliers in motor_suppliers.items()
+        if not suppliers & fed and c not in fed and "autos" in exporters[c]
+    }
+    assert magnet_free
+    assert untraced["autos"] >= sum(exporters[c]["autos"] for c in magnet_free) - 0.05 > 0
+
+
+def test_eu_ships_more_magnets_but_china_ships_more_value(stored: Engine) -> None:
+    # The seed report: 7,107 EU export shipments of permanent magnets and inputs, 5,967 from China, yet
+    # $120M of value from China against $36M from the EU.
+    result = analyze(stored, product="850511", tiers=4)
+    regions = {r.region: r for r in result.by_region}
+    assert regions[EU_REGION].shipments > regions[CHINA_REGION].shipments
+    assert regions[CHINA_REGION].value_usd > 1.5 * regions[EU_REGION].value_usd
