@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -127,3 +127,156 @@ class MatchDecisionRow(SQLModel, table=True):
     note: str = ""
     decided_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
     superseded: bool = False
+
+
+# -- the service (CONTRACT section 7) ---------------------------------------------------------------
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """An API key of a tenant, stored as the SHA-256 of the key (keys are 32 random bytes, so a fast
+    hash cannot be brute-forced); `prefix` finds the row and names the key in audit records."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    prefix: str = Field(max_length=16, unique=True)
+    key_sha256: str = Field(max_length=64)
+    label: str = ""
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class TenantSecretRow(SQLModel, table=True):
+    """The secret (`whsec_` + base64) that signs a tenant's outbound webhooks and verifies its ERP's."""
+
+    __tablename__ = "tenant_secrets"
+
+    tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
+    webhook_secret: str = Field(max_length=128)
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class ScreeningRow(SQLModel, table=True):
+    """One submitted screening: the submission as received (kept, so a worker can redo it), its state
+    and progress, and once done its report (CONTRACT section 6, as JSON text)."""
+
+    __tablename__ = "screenings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_screenings_idempotency"),
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="ck_screenings_status"),
+        Index("ix_screenings_status_updated", "status", "updated_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    status: str = Field(max_length=16)
+    source: str = Field(max_length=16)  # "upload" | "json" | "erp" | "rescreen"
+    filename: str
+    input_sha256: str = Field(max_length=64)
+    input_data: bytes = Field(sa_type=LargeBinary)
+    as_of: dt.date | None = None
+    max_tier: int = 4
+    idempotency_key: str | None = Field(default=None, max_length=255)
+    submitted_by: str = Field(max_length=64)  # key prefix, or "erp" / "system"
+    lines_total: int = 0
+    lines_done: int = 0
+    attempts: int = 0
+    error: str | None = None
+    rules_version: str | None = Field(default=None, max_length=32)
+    network_version: str | None = Field(default=None, max_length=32)
+    report_json: str | None = Field(default=None, sa_type=Text)
+    rescreen_of: str | None = Field(default=None, max_length=32)
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    started_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    finished_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ErpReceiptRow(SQLModel, table=True):
+    """An ERP webhook accepted once: a repeated `webhook-id` returns this screening, never a new one."""
+
+    __tablename__ = "erp_receipts"
+    __table_args__ = (UniqueConstraint("tenant_id", "webhook_id", name="uq_erp_receipts_webhook"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    webhook_id: str = Field(max_length=255)
+    screening_id: str = Field(foreign_key="screenings.id", max_length=32)
+    received_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class SubscriptionRow(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("(url IS NULL) != (email IS NULL)", name="ck_subscriptions_target"),
+        CheckConstraint("min_severity IN ('low', 'medium', 'high')", name="ck_subscriptions_severity"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    url: str | None = None
+    email: str | None = None
+    events: str  # space-separated event types
+    min_severity: str = Field(max_length=8)
+    active: bool = True
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class EventRow(SQLModel, table=True):
+    """An event for a tenant's subscribers; `id` is the stable `webhook-id` of every delivery of it."""
+
+    __tablename__ = "events"
+
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    type: str = Field(max_length=32)
+    screening_id: str | None = Field(default=None, foreign_key="screenings.id", max_length=32)
+    severity: str | None = Field(default=None, max_length=8)  # of a flag event; None for completions
+    payload: str = Field(sa_type=Text)  # JSON
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One event to one subscription, retried with backoff until delivered or given up."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription_id", name="uq_deliveries_event_subscription"),
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="ck_deliveries_status"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(foreign_key="events.id", max_length=40)
+    subscription_id: str = Field(foreign_key="subscriptions.id", max_length=32, index=True)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    delivered_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class DeliveryAttemptRow(SQLModel, table=True):
+    __tablename__ = "delivery_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="deliveries.id", index=True)
+    attempted_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: float = 0.0
+
+
+class AuditRow(SQLModel, table=True):
+    """Who did what: submitted, decided, subscribed, created a key."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    subject: str = ""
+    detail: str = ""
+    at: dt.datetime = Field(sa_type=DateTime(timezone=True))
