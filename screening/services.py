@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +27,7 @@ from screening.analyze import analyze as analyze_network
 from screening.codes import normalize_country, normalize_hs_prefix
 from screening.decisions import Decision, apply_decisions, parse_action, supersedes
 from screening.errors import InputError, NetworkLoadError, NotFoundError
+from screening.jobs import Job, JobStore, events_for
 from screening.matching import (
     MATCHER_VERSION,
     MatchConfig,
@@ -52,7 +55,7 @@ from screening.network import load
 from screening.network.graph import Graph
 from screening.network.load import StoredShipment
 from screening.network.resolve import NewName, Resolver
-from screening.report import summarize
+from screening.report import render_json, summarize
 from screening.rules import Rule, RuleSet
 from screening.scenario import Scenario
 from screening.scenario import scenario as scenario_of_network
@@ -956,3 +959,71 @@ def _company_id(snap: Snapshot, text: str) -> str:
         named = ", ".join(f"{c.company_id} ({c.name})" for c in match.candidates[:3])
         raise InputError(f"--company {text!r} is ambiguous: {named}; give a company id")
     raise InputError(f"--company {text!r} is no network company id and matches no company name")
+
+
+# --------------------------------------------------------------------------------------------------
+# The service's screening jobs (see `screening.jobs`)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The stores of one unit of work (one database transaction)."""
+
+    network: ScreeningStore
+    jobs: JobStore
+
+
+Scope = Callable[[], AbstractContextManager[Stores]]
+
+
+def run_job(scope: Scope, job_id: str, rules: RuleSet, *, progress_every: float = 0.5) -> Job | None:
+    """Run a submitted screening to its end, once: a job already done or failed is returned as it is.
+
+    Three units of work: claim (the job is seen running), the screening itself with its progress
+    committed apart at most every `progress_every` seconds, and finish (report and events together,
+    only if no other run finished first). A crash anywhere leaves the job queued or running, and the
+    next call (a redelivered task, the sweeper) runs it again from its stored submission.
+    """
+    with scope() as stores:
+        job = stores.jobs.claim(job_id)
+        if job is None:
+            return stores.jobs.job(None, job_id)
+        data = stores.jobs.job_input(job_id)
+    try:
+        submission = ingest.read_suppliers(data, job.filename)
+    except InputError as exc:
+        with scope() as stores:
+            return stores.jobs.fail(job_id, str(exc))
+
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == "screen" and (now - last[0] >= progress_every or done == total):
+            last[0] = now
+            with scope() as stores:
+                stores.jobs.set_progress(job_id, done, total)
+
+    with scope() as stores:
+        previous = None
+        if job.rescreen_of is not None:
+            text = stores.jobs.report_json(job.tenant, job.rescreen_of)
+            previous = json.loads(text) if text else None
+        report = screen(
+            stores.network,
+            submission,
+            rules,
+            as_of=job.as_of,
+            max_tier=job.max_tier,
+            tenant=job.tenant,
+            progress=progress,
+        )
+        text = render_json(report).decode("utf-8")
+        return stores.jobs.finish(
+            job_id,
+            text,
+            rules_version=report.provenance.rules_version,
+            network_version=report.provenance.network_version,
+            events=events_for(job_id, json.loads(text), previous),
+        )
