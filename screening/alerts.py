@@ -60,6 +60,28 @@ class Subscription:
         return SEVERITY_ORDER.get(severity or "low", 0) >= SEVERITY_ORDER[self.min_severity]
 
 
+def severity_of(value: str) -> Severity:
+    for severity in SEVERITIES:
+        if value == severity:
+            return severity
+    raise ValueError(f"unknown severity {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A delivery whose next attempt is due, with what it takes to make it."""
+
+    id: int
+    tenant: str
+    event_id: str
+    event_type: str
+    event_created_at: dt.datetime
+    payload: Mapping[str, object]
+    subscription: Subscription
+    attempts: int
+    created_at: dt.datetime
+
+
 def parse_subscription(
     data: Mapping[str, object],
 ) -> tuple[str | None, str | None, tuple[str, ...], Severity]:
@@ -80,12 +102,11 @@ def parse_subscription(
     severity = data.get("min_severity", "low")
     if severity not in SEVERITIES:
         raise InputError(f'"min_severity" must be one of {", ".join(SEVERITIES)}')
-    chosen: Severity = "low" if severity == "low" else "medium" if severity == "medium" else "high"
     return (
         url if isinstance(url, str) else None,
         email if isinstance(email, str) else None,
         tuple(dict.fromkeys(events)),
-        chosen,
+        severity_of(str(severity)),
     )
 
 

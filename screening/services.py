@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from screening import ingest
+from screening.alerts import DueDelivery, check_destination, event_body, next_attempt, signed_headers
 from screening.analyze import Analysis
 from screening.analyze import analyze as analyze_network
 from screening.codes import normalize_country, normalize_hs_prefix
@@ -972,6 +973,7 @@ class Stores:
 
     network: ScreeningStore
     jobs: JobStore
+    alerts: AlertStore
 
 
 Scope = Callable[[], AbstractContextManager[Stores]]
@@ -1020,10 +1022,93 @@ def run_job(scope: Scope, job_id: str, rules: RuleSet, *, progress_every: float 
             progress=progress,
         )
         text = render_json(report).decode("utf-8")
-        return stores.jobs.finish(
+        finished = stores.jobs.finish(
             job_id,
             text,
             rules_version=report.provenance.rules_version,
             network_version=report.provenance.network_version,
             events=events_for(job_id, json.loads(text), previous),
         )
+        stores.alerts.fan_out(job.tenant, dt.datetime.now(dt.UTC))
+        return finished
+
+
+# --------------------------------------------------------------------------------------------------
+# Alerts: fan events out to subscriptions, deliver what is due (see `screening.alerts`)
+# --------------------------------------------------------------------------------------------------
+
+
+class AlertStore(Protocol):
+    def fan_out(self, tenant: str, now: dt.datetime) -> int: ...
+
+    def due(self, now: dt.datetime, limit: int = 100) -> list[DueDelivery]: ...
+
+    def record_attempt(
+        self,
+        delivery_id: int,
+        *,
+        at: dt.datetime,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: float,
+        delivered: bool,
+        next_attempt_at: dt.datetime | None,
+    ) -> None: ...
+
+
+PostWebhook = Callable[[str, bytes, dict[str, str]], int]  # url, body, headers -> HTTP status
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    delivered: int
+    retrying: int
+    failed: int
+
+
+def deliver_due_webhooks(
+    store: AlertStore,
+    secrets: Callable[[str], str],
+    post: PostWebhook,
+    *,
+    now: dt.datetime,
+    allow_loopback: bool,
+    limit: int = 100,
+) -> DeliveryOutcome:
+    """Make every due webhook delivery's next attempt and record it: 2xx delivers; anything else (an
+    error status, a refused connection, an address the guard refuses) is retried later with backoff
+    until the retry period is over. Email subscriptions are left to the mail sender."""
+    delivered = retrying = failed = 0
+    for item in store.due(now, limit):
+        url = item.subscription.url
+        if url is None:
+            continue
+        body = event_body(item.event_id, item.event_type, item.event_created_at, item.payload)
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        try:
+            check_destination(url, allow_loopback=allow_loopback)
+            status = post(url, body, signed_headers(secrets(item.tenant), item.event_id, body, now))
+        except Exception as exc:  # any failure of one attempt is recorded, then retried
+            error = f"{type(exc).__name__}: {exc}"
+        ok = status is not None and 200 <= status < 300
+        if status is not None and not ok:
+            error = f"HTTP {status}"
+        later = None if ok else next_attempt(item.attempts + 1, item.created_at, now)
+        store.record_attempt(
+            item.id,
+            at=now,
+            status_code=status,
+            error=error,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            delivered=ok,
+            next_attempt_at=later,
+        )
+        if ok:
+            delivered += 1
+        elif later is None:
+            failed += 1
+        else:
+            retrying += 1
+    return DeliveryOutcome(delivered, retrying, failed)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from screening.alerts import DueDelivery, Severity, Subscription, severity_of
 from screening.jobs import JOB_STATUSES, Job, JobStatus, NewEvent, NewKey, Submission
 from screening.services import Stores
 from screening.storage.db import session_scope
@@ -23,8 +24,11 @@ from screening.storage.repository import SqlNetworkStore
 from screening.storage.tables import (
     ApiKeyRow,
     AuditRow,
+    DeliveryAttemptRow,
+    DeliveryRow,
     EventRow,
     ScreeningRow,
+    SubscriptionRow,
     TenantRow,
     TenantSecretRow,
 )
@@ -333,6 +337,206 @@ def scope_factory(engine: Engine) -> Callable[[], AbstractContextManager[Stores]
     @contextmanager
     def scope() -> Iterator[Stores]:
         with session_scope(engine) as session:
-            yield Stores(network=SqlNetworkStore(session), jobs=SqlServiceStore(session))
+            yield Stores(
+                network=SqlNetworkStore(session), jobs=SqlServiceStore(session), alerts=SqlAlertStore(session)
+            )
 
     return scope
+
+
+class SqlAlertStore:
+    """Subscriptions, deliveries and their attempts: `services.AlertStore`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._service = SqlServiceStore(session)
+
+    def add_subscription(
+        self,
+        tenant: str,
+        url: str | None,
+        email: str | None,
+        events: Sequence[str],
+        min_severity: Severity,
+    ) -> Subscription:
+        row = SubscriptionRow(
+            id="sub_" + uuid.uuid4().hex[:24],
+            tenant_id=self._service._tenant(tenant),
+            url=url,
+            email=email,
+            events=" ".join(events),
+            min_severity=min_severity,
+            created_at=_now(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return self._subscription(row, tenant)
+
+    def _subscription(self, row: SubscriptionRow, tenant: str) -> Subscription:
+        return Subscription(
+            id=row.id,
+            tenant=tenant,
+            url=row.url,
+            email=row.email,
+            events=tuple(row.events.split()),
+            min_severity=severity_of(row.min_severity),
+            active=row.active,
+        )
+
+    def subscriptions(self, tenant: str) -> list[Subscription]:
+        rows = self.session.execute(
+            select(SubscriptionRow)
+            .where(col(SubscriptionRow.tenant_id) == self._service._tenant(tenant))
+            .order_by(col(SubscriptionRow.created_at), col(SubscriptionRow.id))
+        ).scalars()
+        return [self._subscription(row, tenant) for row in rows]
+
+    def subscription(self, tenant: str, subscription_id: str) -> Subscription | None:
+        row = self.session.get(SubscriptionRow, subscription_id)
+        if row is None or row.tenant_id != self._service._tenant(tenant):
+            return None
+        return self._subscription(row, tenant)
+
+    def fan_out(self, tenant: str, now: dt.datetime) -> int:
+        """A pending delivery for every (event, subscription) pair the subscription wants and that has
+        none yet; events older than the subscription are not sent. Returns how many were added."""
+        tenant_id = self._service._tenant(tenant)
+        subs = [s for s in self.subscriptions(tenant) if s.active]
+        if not subs:
+            return 0
+        created = {
+            row.id: _utc(row.created_at)
+            for row in self.session.execute(
+                select(SubscriptionRow).where(col(SubscriptionRow.tenant_id) == tenant_id)
+            ).scalars()
+        }
+        have = {
+            (str(e), str(s))
+            for e, s in self.session.execute(
+                select(col(DeliveryRow.event_id), col(DeliveryRow.subscription_id))
+                .join(EventRow, col(EventRow.id) == col(DeliveryRow.event_id))
+                .where(col(EventRow.tenant_id) == tenant_id)
+            )
+        }
+        added = 0
+        events = self.session.execute(
+            select(EventRow).where(col(EventRow.tenant_id) == tenant_id).order_by(col(EventRow.created_at))
+        ).scalars()
+        for event in events:
+            for sub in subs:
+                since = created[sub.id]
+                if (event.id, sub.id) in have or since is None or (_utc(event.created_at) or now) < since:
+                    continue
+                if sub.wants(event.type, event.severity):
+                    self.session.add(
+                        DeliveryRow(
+                            event_id=event.id,
+                            subscription_id=sub.id,
+                            status="pending",
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                    )
+                    added += 1
+        self.session.flush()
+        return added
+
+    def due(self, now: dt.datetime, limit: int = 100) -> list[DueDelivery]:
+        rows = self.session.execute(
+            select(DeliveryRow, EventRow, SubscriptionRow)
+            .join(EventRow, col(EventRow.id) == col(DeliveryRow.event_id))
+            .join(SubscriptionRow, col(SubscriptionRow.id) == col(DeliveryRow.subscription_id))
+            .where(col(DeliveryRow.status) == "pending", col(DeliveryRow.next_attempt_at) <= now)
+            .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
+            .limit(limit)
+        ).all()
+        out = []
+        for delivery, event, sub in rows:
+            tenant = self._service.tenant_name(sub.tenant_id)
+            created = _utc(delivery.created_at)
+            assert delivery.id is not None and created is not None
+            out.append(
+                DueDelivery(
+                    id=delivery.id,
+                    tenant=tenant,
+                    event_id=event.id,
+                    event_type=event.type,
+                    event_created_at=_utc(event.created_at) or now,
+                    payload=json.loads(event.payload),
+                    subscription=self._subscription(sub, tenant),
+                    attempts=delivery.attempts,
+                    created_at=created,
+                )
+            )
+        return out
+
+    def record_attempt(
+        self,
+        delivery_id: int,
+        *,
+        at: dt.datetime,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: float,
+        delivered: bool,
+        next_attempt_at: dt.datetime | None,
+    ) -> None:
+        self.session.add(
+            DeliveryAttemptRow(
+                delivery_id=delivery_id,
+                attempted_at=at,
+                status_code=status_code,
+                error=error,
+                duration_ms=duration_ms,
+            )
+        )
+        status = "delivered" if delivered else ("pending" if next_attempt_at is not None else "failed")
+        self.session.execute(
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id) == delivery_id)
+            .values(
+                status=status,
+                attempts=col(DeliveryRow.attempts) + 1,
+                next_attempt_at=None if delivered else next_attempt_at,
+                delivered_at=at if delivered else None,
+            )
+        )
+        self.session.flush()
+
+    def deliveries(self, tenant: str, subscription_id: str) -> list[dict[str, object]]:
+        """Every delivery of a subscription with every attempt, newest first."""
+        if self.subscription(tenant, subscription_id) is None:
+            return []
+        rows = self.session.execute(
+            select(DeliveryRow, EventRow)
+            .join(EventRow, col(EventRow.id) == col(DeliveryRow.event_id))
+            .where(col(DeliveryRow.subscription_id) == subscription_id)
+            .order_by(col(DeliveryRow.id).desc())
+        ).all()
+        out: list[dict[str, object]] = []
+        for delivery, event in rows:
+            attempts = self.session.execute(
+                select(DeliveryAttemptRow)
+                .where(col(DeliveryAttemptRow.delivery_id) == delivery.id)
+                .order_by(col(DeliveryAttemptRow.id))
+            ).scalars()
+            out.append(
+                {
+                    "id": delivery.id,
+                    "event_id": event.id,
+                    "event_type": event.type,
+                    "status": delivery.status,
+                    "attempts": [
+                        {
+                            "at": _utc(a.attempted_at),
+                            "status_code": a.status_code,
+                            "error": a.error,
+                            "duration_ms": round(a.duration_ms, 1),
+                        }
+                        for a in attempts
+                    ],
+                    "next_attempt_at": _utc(delivery.next_attempt_at),
+                    "delivered_at": _utc(delivery.delivered_at),
+                }
+            )
+        return out
