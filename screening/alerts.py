@@ -93,12 +93,15 @@ def parse_subscription(
         raise InputError('"url" must be an http or https URL')
     if email is not None and (not isinstance(email, str) or "@" not in email.strip("@")):
         raise InputError('"email" must be an email address')
-    events = data.get("events", list(EVENT_TYPES))
+    flag_events = [e for e in EVENT_TYPES if e.startswith("flag.")]
+    events = data.get("events", list(EVENT_TYPES) if url is not None else flag_events)
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
         raise InputError('"events" must be a non-empty list of event types')
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
         raise InputError(f'"events": unknown event type {unknown[0]!r} (known: {", ".join(EVENT_TYPES)})')
+    if email is not None and "screening.completed" in events:
+        raise InputError('"events": screening.completed is sent by webhook only; email takes flag events')
     severity = data.get("min_severity", "low")
     if severity not in SEVERITIES:
         raise InputError(f'"min_severity" must be one of {", ".join(SEVERITIES)}')

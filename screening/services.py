@@ -12,17 +12,27 @@ import datetime as dt
 import hashlib
 import json
 import os
+import smtplib
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 from screening import ingest
-from screening.alerts import DueDelivery, check_destination, event_body, next_attempt, signed_headers
+from screening.alerts import (
+    DueDelivery,
+    FlagAlert,
+    alert_email,
+    check_destination,
+    event_body,
+    next_attempt,
+    signed_headers,
+)
 from screening.analyze import Analysis
 from screening.analyze import analyze as analyze_network
 from screening.codes import normalize_country, normalize_hs_prefix
@@ -1112,3 +1122,65 @@ def deliver_due_webhooks(
         else:
             retrying += 1
     return DeliveryOutcome(delivered, retrying, failed)
+
+
+SendEmail = Callable[[EmailMessage], None]
+
+
+def send_due_emails(
+    store: AlertStore,
+    send: SendEmail,
+    *,
+    now: dt.datetime,
+    sender: str,
+    report_url: Callable[[str], str],
+    digest: bool,
+    limit: int = 500,
+) -> int:
+    """Email subscriptions: each high-severity flag event goes out at once, one message each; the other
+    events wait for the daily digest (`digest=True`), one message per subscription. A message that
+    cannot be sent is retried with the same backoff as webhooks. Returns the messages sent."""
+    batches: dict[str, list[DueDelivery]] = {}
+    for item in store.due(now, limit):
+        address = item.subscription.email
+        if address is None:
+            continue
+        flag = item.payload.get("flag")
+        if not isinstance(flag, dict):
+            continue
+        if flag.get("severity") == "high":
+            batches[f"now:{item.id}"] = [item]
+        elif digest:
+            batches.setdefault(f"digest:{item.subscription.id}", []).append(item)
+    sent = 0
+    for key, items in batches.items():
+        flags = [_flag_alert(item, report_url) for item in items]
+        error: str | None = None
+        started = time.perf_counter()
+        address = items[0].subscription.email
+        assert address is not None
+        try:
+            send(alert_email(sender, address, flags, digest=key.startswith("digest:")))
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        for item in items:
+            later = None if error is None else next_attempt(item.attempts + 1, item.created_at, now)
+            store.record_attempt(
+                item.id,
+                at=now,
+                status_code=None,
+                error=error,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                delivered=error is None,
+                next_attempt_at=later,
+            )
+        sent += error is None
+    return sent
+
+
+def _flag_alert(item: DueDelivery, report_url: Callable[[str], str]) -> FlagAlert:
+    flag = item.payload.get("flag")
+    if not isinstance(flag, dict):  # email subscriptions take flag events only (alerts.parse_subscription)
+        raise InputError(f"event {item.event_id} ({item.event_type}) carries no flag to email")
+    screening_id = str(item.payload.get("screening_id"))
+    return FlagAlert(screening_id, item.event_type, flag, report_url(screening_id))

@@ -87,9 +87,12 @@ def test_subscription_defaults() -> None:
     assert alerts.parse_subscription({"email": "ops@example.org"}) == (
         None,
         "ops@example.org",
-        alerts.EVENT_TYPES,
+        ("flag.raised", "flag.cleared"),
         "low",
     )
+    assert alerts.parse_subscription({"url": "https://a.example/h"})[2] == alerts.EVENT_TYPES
+    with pytest.raises(InputError, match="screening.completed is sent by webhook only"):
+        alerts.parse_subscription({"email": "a@b.c", "events": ["screening.completed"]})
 
 
 def test_deliveries_are_signed_per_standard_webhooks_with_a_stable_id() -> None:

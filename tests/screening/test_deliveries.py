@@ -5,15 +5,20 @@ fan out to the subscriptions that want them, a receiver that is down gets the sa
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import json
+import smtplib
 import socket
 import threading
 from collections.abc import Iterator
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 from standardwebhooks import Webhook
 
@@ -21,6 +26,7 @@ from screening import jobs, services
 from screening.jobs import Submission
 from screening.rules import load_rules
 from screening.storage.service_repository import SqlAlertStore, SqlServiceStore, scope_factory
+from tests.screening.test_alerts import Inbox
 from tests.screening.test_services import AS_OF, files, load  # noqa: F401  (fixture)
 
 
@@ -186,3 +192,61 @@ def test_the_address_guard_holds_deliveries_to_loopback_unless_allowed(
         (entry,) = stores.alerts.deliveries("acme", sub.id)
     assert sent == [] and outcome.retrying == 1
     assert "loopback" in json.dumps(entry["attempts"], default=str)
+
+
+def test_email_alerts_now_for_high_flags_and_a_digest_for_the_rest(
+    engine: Engine, done_job: tuple[str, str]
+) -> None:
+    """cn-lithium (high) is mailed at once; steel-232 (medium) waits for the digest; a dead SMTP server
+    leaves the delivery pending with the error recorded."""
+    _secret, suppliers = done_job
+    scope = scope_factory(engine)
+    with scope() as stores:
+        assert isinstance(stores.alerts, SqlAlertStore)
+        sub = stores.alerts.add_subscription(
+            "acme", None, "ops@example.org", ["flag.raised", "flag.cleared"], "low"
+        )
+        job, _ = jobs.submit(
+            stores.jobs,
+            "acme",
+            Submission(Path(suppliers).read_bytes(), "suppliers.csv", "upload", as_of=AS_OF),
+        )
+    services.run_job(scope, job.id, load_rules(Path(suppliers).parent / "rules"))
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+
+    def smtp_send(message: EmailMessage) -> None:
+        with smtplib.SMTP(controller.hostname, controller.port, timeout=5) as smtp:
+            smtp.send_message(message)
+
+    def url(screening_id: str) -> str:
+        return f"http://127.0.0.1:8000/v1/screenings/{screening_id}/report?format=html"
+
+    now = dt.datetime.now(dt.UTC)
+    options = {"sender": "tiersight@example.org", "report_url": url}
+    with scope() as stores:  # SMTP server not started yet: the high flag's message fails and waits
+        assert services.send_due_emails(stores.alerts, smtp_send, now=now, digest=False, **options) == 0  # type: ignore[arg-type]
+    controller.start()
+    try:
+        later = now + dt.timedelta(minutes=2)
+        with scope() as stores:
+            assert services.send_due_emails(stores.alerts, smtp_send, now=later, digest=False, **options) == 1  # type: ignore[arg-type]
+        with scope() as stores:
+            assert services.send_due_emails(stores.alerts, smtp_send, now=later, digest=True, **options) == 1  # type: ignore[arg-type]
+        with scope() as stores:
+            assert services.send_due_emails(stores.alerts, smtp_send, now=later, digest=True, **options) == 0  # type: ignore[arg-type]
+    finally:
+        controller.stop()
+    subjects = [str(m["Subject"]).strip() for m in inbox.messages]
+    assert subjects == [
+        "tiersight alert: [HIGH] cn-lithium raised: line 2 Hanoi Pack Assembly",
+        "tiersight daily digest: 1 flag change",
+    ]
+    first = email.message_from_string(inbox.messages[0].as_string(), policy=email.policy.default)
+    assert f"report: {url(job.id)}" in first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    with scope() as stores:
+        assert isinstance(stores.alerts, SqlAlertStore)
+        log = {entry["event_type"]: entry for entry in stores.alerts.deliveries("acme", sub.id)}
+    attempts = log["flag.raised"]["attempts"]
+    assert isinstance(attempts, list) and len(attempts) >= 2 and "Connection" in str(attempts[0]["error"])
