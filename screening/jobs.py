@@ -137,6 +137,10 @@ class JobStore(Protocol):
 
     def report_json(self, tenant: str, job_id: str) -> str | None: ...
 
+    def current_screenings(self) -> list[Job]:
+        """Done screenings that no later re-screen has replaced."""
+        ...
+
     def stale_jobs(self, older_than: dt.datetime) -> list[str]:
         """Jobs queued (or running) and not updated since `older_than`: lost by a broker or a worker."""
         ...

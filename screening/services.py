@@ -38,7 +38,7 @@ from screening.analyze import analyze as analyze_network
 from screening.codes import normalize_country, normalize_hs_prefix
 from screening.decisions import Decision, apply_decisions, parse_action, supersedes
 from screening.errors import InputError, NetworkLoadError, NotFoundError
-from screening.jobs import Job, JobStore, events_for
+from screening.jobs import Job, JobStore, Submission, events_for, submit
 from screening.matching import (
     MATCHER_VERSION,
     MatchConfig,
@@ -1041,6 +1041,31 @@ def run_job(scope: Scope, job_id: str, rules: RuleSet, *, progress_every: float 
         )
         stores.alerts.fan_out(job.tenant, dt.datetime.now(dt.UTC))
         return finished
+
+
+def rescreen_outdated(stores: Stores, rules: RuleSet) -> list[Job]:
+    """Queue a re-screen of every current screening made under other rules or another network version;
+    each re-screen reports only the flags that changed (`screening.jobs.events_for`). The caller commits,
+    then runs or enqueues the returned jobs. A screening already being re-screened is not queued twice."""
+    network_version = stores.network.network_version()
+    queued: list[Job] = []
+    for job in stores.jobs.current_screenings():
+        if job.rules_version == rules.version and job.network_version == network_version:
+            continue
+        submission = Submission(
+            data=stores.jobs.job_input(job.id),
+            filename=job.filename,
+            source="rescreen",
+            as_of=job.as_of,
+            max_tier=job.max_tier,
+            idempotency_key=f"rescreen:{job.id}",
+            submitted_by="system",
+            rescreen_of=job.id,
+        )
+        new, created = submit(stores.jobs, job.tenant, submission)
+        if created:
+            queued.append(new)
+    return queued
 
 
 # --------------------------------------------------------------------------------------------------

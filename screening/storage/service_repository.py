@@ -313,6 +313,16 @@ class SqlServiceStore:
         ).scalars()
         return list(rows)
 
+    def current_screenings(self) -> list[Job]:
+        """Done screenings that no later re-screen has replaced: the ones to re-run on a version change."""
+        replaced = select(col(ScreeningRow.rescreen_of)).where(col(ScreeningRow.rescreen_of).is_not(None))
+        rows = self.session.execute(
+            select(ScreeningRow)
+            .where(col(ScreeningRow.status) == "done", col(ScreeningRow.id).not_in(replaced))
+            .order_by(col(ScreeningRow.created_at))
+        ).scalars()
+        return [self._job(row) for row in rows]
+
     def events(self, tenant: str, screening_id: str | None = None) -> list[dict[str, object]]:
         query = select(EventRow).where(col(EventRow.tenant_id) == self._tenant(tenant))
         if screening_id is not None:

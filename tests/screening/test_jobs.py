@@ -133,25 +133,32 @@ def test_a_job_left_running_by_a_dead_worker_is_claimed_again(
     assert done is not None and done.status == "done" and done.attempts == 2
 
 
-def test_a_rescreen_sends_only_the_differences(engine: Engine, loaded: dict[str, Path]) -> None:
-    """The same list re-screened after the `steel-232` rule is removed: one flag.cleared, nothing raised."""
+def test_a_rules_change_rescreens_current_screenings_and_sends_only_the_differences(
+    engine: Engine, loaded: dict[str, Path]
+) -> None:
+    """The `steel-232` rule is removed: the done screening is queued again once, and its re-screen
+    emits one flag.cleared and nothing raised; with the rules unchanged nothing is queued."""
     scope = scope_factory(engine)
     rules = load_rules(loaded["rules"])
     with scope() as stores:
         first, _ = jobs.submit(stores.jobs, "acme", submission(loaded["suppliers"]))
     services.run_job(scope, first.id, rules)
+    with scope() as stores:
+        assert services.rescreen_outdated(stores, rules) == []
     text = (loaded["rules"] / "test.yaml").read_text(encoding="utf-8")
     head, _, rest = text.partition("  - id: steel-232")
     tail = rest[rest.index("  - id:") :] if "  - id:" in rest else ""
     (loaded["rules"] / "test.yaml").write_text(head + tail, encoding="utf-8")
     newer = load_rules(loaded["rules"])
     with scope() as stores:
-        second, _ = jobs.submit(
-            stores.jobs, "acme", submission(loaded["suppliers"], source="rescreen", rescreen_of=first.id)
-        )
+        (second,) = services.rescreen_outdated(stores, newer)
+    with scope() as stores:
+        assert services.rescreen_outdated(stores, newer) == []  # queued once, not twice
+    assert (second.source, second.rescreen_of, second.as_of) == ("rescreen", first.id, AS_OF)
     services.run_job(scope, second.id, newer)
     with scope() as stores:
         events = sql(stores).events("acme", second.id)
+        assert services.rescreen_outdated(stores, newer) == []  # the re-screen is current now
     changes = [
         (e["type"], e["payload"]["flag"]["rule_id"]) for e in events if e["type"] != "screening.completed"
     ]
