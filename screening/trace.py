@@ -335,7 +335,7 @@ class _Walk:
                 else:
                     candidates = succ
                     firsts = np.arange(len(succ), dtype=np.intp)
-                new = np.flatnonzero(~s.reached[candidates])
+                new = np.flatnonzero(~s.reached.take(candidates))
                 if not len(new):
                     break
                 if k == max_tier:  # the last tier: the states it opens are only counted
@@ -571,7 +571,7 @@ class _Context:
         self.ptr = np.zeros(n_states + 1, np.int64)
         np.cumsum(np.bincount(block, minlength=n_states), out=self.ptr[1:])
         self.rows = rows
-        self.origin = a.origin[rows]
+        self.origin = a.origin.take(rows).astype(np.intp)  # bincount takes intp as it is
         self.value = a.value[rows]
         self.key = self.engine.origin_code_key()[rows]
         self.state = a.state[rows]
@@ -640,7 +640,7 @@ class _Context:
             first.sort()
             found = self._starts[(company, hs6)] = _Block(
                 rows=rows,
-                origin=a.origin[rows],
+                origin=a.origin.take(rows).astype(np.intp),
                 value=a.value[rows],
                 key=self.engine.origin_code_key()[rows],
                 state=state,
