@@ -1,0 +1,67 @@
+"""Queries the service needs that `SqlServiceStore` does not offer yet: a tenant's screenings, ERP
+receipts by webhook-id, and screenings counted by status. They take the store of the caller's unit of
+work and, like every repository, flush and never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from screening.jobs import Job, JobStatus
+from screening.services import Stores
+from screening.storage.service_repository import SqlServiceStore
+from screening.storage.tables import ErpReceiptRow, ScreeningRow
+
+
+def sql(stores: Stores) -> SqlServiceStore:
+    """The SQL job store of a unit of work (the API only ever runs on the SQL stores)."""
+    if not isinstance(stores.jobs, SqlServiceStore):
+        raise TypeError("the API needs the SQL job store")
+    return stores.jobs
+
+
+def tenant_jobs(store: SqlServiceStore, tenant: str, *, limit: int, status: JobStatus | None) -> list[Job]:
+    """The tenant's screenings, newest first; none (and no tenant row created) for an unknown tenant."""
+    tenant_id = store.tenant_id(tenant)
+    if tenant_id is None:
+        return []
+    query = select(col(ScreeningRow.id)).where(col(ScreeningRow.tenant_id) == tenant_id)
+    if status is not None:
+        query = query.where(col(ScreeningRow.status) == status)
+    ids = store.session.execute(
+        query.order_by(col(ScreeningRow.created_at).desc(), col(ScreeningRow.id).desc()).limit(limit)
+    ).scalars()
+    found = (store.job(tenant, job_id) for job_id in ids)
+    return [job for job in found if job is not None]
+
+
+def status_counts(store: SqlServiceStore) -> dict[str, int]:
+    """Screenings per status over every tenant (for the metrics)."""
+    rows = store.session.execute(
+        select(col(ScreeningRow.status), func.count()).group_by(col(ScreeningRow.status))
+    ).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def erp_receipt(store: SqlServiceStore, tenant_id: int, webhook_id: str) -> str | None:
+    """The screening a webhook with this id started for the tenant, if one did."""
+    return store.session.execute(
+        select(col(ErpReceiptRow.screening_id)).where(
+            col(ErpReceiptRow.tenant_id) == tenant_id, col(ErpReceiptRow.webhook_id) == webhook_id
+        )
+    ).scalar_one_or_none()
+
+
+def add_erp_receipt(store: SqlServiceStore, tenant_id: int, webhook_id: str, screening_id: str) -> None:
+    """Record the webhook; a concurrent one with the same id makes the flush raise `IntegrityError`."""
+    store.session.add(
+        ErpReceiptRow(
+            tenant_id=tenant_id,
+            webhook_id=webhook_id,
+            screening_id=screening_id,
+            received_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    store.session.flush()

@@ -1,0 +1,85 @@
+"""Who runs a committed screening: a small thread pool in this process (embedded mode, no broker) or the
+Celery workers behind the broker (`workers.enqueue`, imported only when a broker is configured).
+
+Either way the caller has committed the submission first: a runner never looks for a job not yet stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+from screening import services
+from screening.rules import RuleSet
+
+log = logging.getLogger("api")
+
+
+class Runner(Protocol):
+    def dispatch(self, job_id: str) -> None:
+        """Have the job run; never raises (a job not dispatched stays queued and is picked up later)."""
+        ...
+
+    def resume(self) -> int:
+        """Dispatch the jobs a previous process left queued or running; returns how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class EmbeddedRunner:
+    """Screenings run by `workers` threads of this process (`services.run_job`, not Celery's eager mode)."""
+
+    def __init__(self, scope: services.Scope, rules: RuleSet, workers: int) -> None:
+        self.scope = scope
+        self.rules = rules
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="screening")
+
+    def dispatch(self, job_id: str) -> None:
+        self._submit(job_id)
+
+    def _submit(self, job_id: str) -> Future[None]:
+        return self._pool.submit(self._run, job_id)
+
+    def _run(self, job_id: str) -> None:
+        try:
+            job = services.run_job(self.scope, job_id, self.rules)
+        except Exception:  # a defect or a lost database: the job stays running and is resumed at start-up
+            log.exception("screening %s stopped with an error", job_id)
+            return
+        if job is not None:
+            log.info("screening %s %s", job_id, job.status)
+
+    def resume(self) -> int:
+        with self.scope() as stores:
+            stale = stores.jobs.stale_jobs(dt.datetime.now(dt.UTC))
+        for job_id in stale:
+            self._submit(job_id)
+        return len(stale)
+
+    def close(self) -> None:
+        """Finish the screenings running now; queued ones stay queued in the database for the next start."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class BrokerRunner:
+    """Screenings sent to the Celery workers; requeueing lost jobs is the workers' sweeper's task."""
+
+    def __init__(self, broker_url: str) -> None:
+        self.broker_url = broker_url
+
+    def dispatch(self, job_id: str) -> None:
+        from workers.enqueue import enqueue_screening  # only with a broker: the API runs without workers
+
+        try:
+            enqueue_screening(self.broker_url, job_id)
+        except Exception:  # the broker is down: the job is stored and queued, the sweeper enqueues it again
+            log.exception("screening %s could not be enqueued; it stays queued", job_id)
+
+    def resume(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,24 @@
+"""The service's settings: the shared `Settings` plus what only the HTTP edge reads (same prefix)."""
+
+from __future__ import annotations
+
+from screening.settings import Settings
+
+
+class ApiSettings(Settings):
+    # Largest request body accepted on an upload or webhook (bytes); larger ones get 413 before they are read.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    # Submissions per minute and API key, sustained (a token bucket held in this process's memory) ...
+    rate_limit_per_minute: float = 60.0
+    # ... and how many may come at once before the bucket runs dry (429 with Retry-After).
+    rate_limit_burst: int = 10
+    # Worker threads that run screenings in embedded mode (no broker): the work is CPU-bound.
+    embedded_workers: int = 2
+    # The broker queue the screening tasks go to, for the queue-depth metric (Celery's default name).
+    broker_queue: str = "celery"
+
+
+def get_api_settings(**overrides: object) -> ApiSettings:
+    """Settings from the environment, with explicit values (command-line options) taking precedence."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    return ApiSettings(**clean)  # type: ignore[arg-type]
