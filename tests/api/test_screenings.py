@@ -7,9 +7,7 @@ usable, and line 2 (Hanoi Pack Assembly, packs) is flagged by `cn-lithium` (tier
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import json
 import time
 
 from screening import jobs
@@ -257,7 +255,3 @@ def test_jobs_left_queued_by_a_previous_process_run_at_start(
     )
     restarted = make_service()  # a second process over the same database
     assert wait_done(restarted.client, job.id, restarted.acme)["status"] == "done"
-
-
-def _unused(_: dt.date, __: str) -> None:  # keeps json imported for readers of the report tests
-    json.dumps(None)
