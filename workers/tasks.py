@@ -2,7 +2,8 @@
 
 `tiersight.screen(job_id)` may run any number of times for one screening (a redelivered message, the
 sweeper's copy, two copies at once): `services.run_job` claims the job and stores its report and events
-only if no other run finished first, so there is one result and one set of events.
+only if no other run finished first, so there is one result and one set of events. While it runs, a
+heartbeat keeps the screening from looking lost to the sweeper (`workers.heartbeat`).
 
 Errors: only transient ones (the database unreachable or its connection lost, a deadlock or a
 serialization failure) are retried, with exponential backoff; when those retries run out the job stays
@@ -25,7 +26,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from screening import services
 from screening.errors import InputError
 from workers.app import Runtime, app, runtime, worker_settings
-from workers.enqueue import SCREEN_QUEUE, SCREEN_TASK, SWEEP_QUEUE, SWEEP_TASK
+from workers.enqueue import SCREEN_QUEUE, SCREEN_TASK, SWEEP_TASK
+from workers.heartbeat import Heartbeat
 
 log = get_task_logger(__name__)
 
@@ -53,7 +55,7 @@ def _fail(rt: Runtime, job_id: str, reason: str) -> None:
     log.warning("screening %s failed: %s", job_id, reason)
 
 
-@app.task(name=SCREEN_TASK, bind=True, max_retries=MAX_RETRIES, queue=SCREEN_QUEUE)  # type: ignore[untyped-decorator]
+@app.task(name=SCREEN_TASK, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
 def screen(self: Task, job_id: str) -> str | None:
     """Run screening `job_id` to its end (or find it ended); returns its status."""
     rt = runtime()
@@ -66,7 +68,9 @@ def screen(self: Task, job_id: str) -> str | None:
         if job.status in ("queued", "running") and job.attempts >= worker_settings.max_attempts:
             _fail(rt, job_id, f"the screening was started {job.attempts} times and never finished; given up")
             return "failed"
-        done = services.run_job(rt.scope, job_id, rt.rules)
+        beat = worker_settings.sweep_after / 4
+        with Heartbeat(rt.scope, job_id, every=beat, quiet=beat):
+            done = services.run_job(rt.scope, job_id, rt.rules)
     except SoftTimeLimitExceeded:
         _fail(rt, job_id, f"the screening took longer than {worker_settings.soft_time_limit:g} seconds")
         return "failed"
@@ -83,7 +87,7 @@ def screen(self: Task, job_id: str) -> str | None:
     return None if done is None else done.status
 
 
-@app.task(name=SWEEP_TASK, queue=SWEEP_QUEUE, soft_time_limit=30, time_limit=40)  # type: ignore[untyped-decorator]
+@app.task(name=SWEEP_TASK, soft_time_limit=30, time_limit=40)  # type: ignore[untyped-decorator]
 def sweep() -> list[str]:
     """Enqueue again every screening queued or running and not updated for `sweep_after` seconds: its
     message was lost with the broker's queue, or its worker died with its host. Returns their ids."""
