@@ -187,12 +187,16 @@ def _on_worker_init(**_: object) -> None:
         migrate_once(engine)
     finally:
         engine.dispose()
-    rules = _load_rules()
+    _load_rules()
+
+
+@signals.worker_ready.connect  # type: ignore[untyped-decorator]
+def _on_worker_ready(**_: object) -> None:
     log.info(
-        "tiersight worker: broker %s, rules %s (%s), index in %s",
+        "tiersight worker: broker %s, rules %s (version %s), index in %s",
         redacted(settings.broker_url or ""),
         settings.rules_dir,
-        rules.version,
+        _load_rules().version,
         settings.index_dir,
     )
 
