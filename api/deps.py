@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from api.errors import RateLimited, Unauthorized
@@ -53,15 +54,9 @@ ScopeDep = Annotated[services.Scope, Depends(get_scope)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def bearer_key(request: Request) -> str | None:
-    """The key of an `Authorization: Bearer <key>` header; None when there is no such header."""
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, key = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("the Authorization header must be 'Bearer <API key>'", BEARER)
-    return key.strip()
+# Reads `Authorization: Bearer <key>` and documents it in the OpenAPI schema (the docs' Authorize button).
+bearer = HTTPBearer(auto_error=False, description="An API key printed by `tiersight apikey create`.")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def caller_of(scope: services.Scope, key: str) -> Caller:
@@ -74,11 +69,10 @@ def caller_of(scope: services.Scope, key: str) -> Caller:
     return Caller(tenant=found[0], key_prefix=prefix)
 
 
-def get_caller(request: Request, scope: ScopeDep) -> Caller:
-    key = bearer_key(request)
-    if key is None:
+def get_caller(credentials: BearerDep, scope: ScopeDep) -> Caller:
+    if credentials is None:
         raise Unauthorized("an API key is required: 'Authorization: Bearer <key>'", BEARER)
-    return caller_of(scope, key)
+    return caller_of(scope, credentials.credentials)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

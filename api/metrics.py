@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from screening.jobs import JOB_STATUSES
@@ -94,6 +95,9 @@ class RequestMetrics:
 
         try:
             await self.app(scope, receive, recording_send)
+        except HTTPException as exc:  # answered by a middleware further out (the body-size limit's 413)
+            status[0] = exc.status_code
+            raise
         finally:
             route = _route_template(scope)
             method = str(scope["method"])

@@ -14,7 +14,7 @@ Status = Literal["queued", "running", "done", "failed"]
 
 
 class SuppliersBody(BaseModel):
-    """A supplier list as JSON (CONTRACT section 2.3), with the screening's options."""
+    """A supplier list as JSON (one object per row of the file format), with the screening's options."""
 
     suppliers: list[dict[str, Any]] = Field(description="One object per supplier (or supplied part).")
     as_of: dt.date | None = Field(default=None, description="Window end; default today.")

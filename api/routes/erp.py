@@ -16,11 +16,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from api.deps import BEARER, RuntimeDep, bearer_key, caller_of
+from api.deps import BEARER, BearerDep, RuntimeDep, caller_of
 from api.errors import RateLimited, Unauthorized
 from api.limits import retry_after
 from api.repository import add_erp_receipt, erp_receipt, sql
 from api.routes.screenings import ERP_KEY_PREFIX, location
+from api.runtime import Runtime
 from api.schemas import Accepted, error_responses, submission_body
 from api.submissions import as_of_value, json_body, max_tier_value, submission
 from screening import jobs
@@ -50,7 +51,7 @@ async def raw_body(request: Request) -> bytes:
     summary="A supplier list pushed by an ERP system, signed with the tenant's webhook secret",
 )
 def erp_webhook(
-    request: Request,
+    credentials: BearerDep,
     body: Annotated[bytes, Depends(raw_body)],
     runtime: RuntimeDep,
     response: Response,
@@ -61,7 +62,7 @@ def erp_webhook(
         str | None, Query(max_length=128, description="The tenant, when no bearer key is sent.")
     ] = None,
 ) -> Accepted:
-    name = _tenant(request, runtime, tenant)
+    name = _tenant(runtime, credentials.credentials if credentials else None, tenant)
     if not (webhook_id and webhook_timestamp and webhook_signature):
         raise Unauthorized("the webhook-id, webhook-timestamp and webhook-signature headers are required")
     headers = {
@@ -120,8 +121,7 @@ def erp_webhook(
     return _accepted(response, job)
 
 
-def _tenant(request: Request, runtime: RuntimeDep, tenant: str | None) -> str:
-    key = bearer_key(request)
+def _tenant(runtime: Runtime, key: str | None, tenant: str | None) -> str:
     if key is not None:
         caller = caller_of(runtime.scope, key)
         if tenant is not None and tenant != caller.tenant:

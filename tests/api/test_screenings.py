@@ -222,6 +222,8 @@ def test_an_upload_over_the_limit_gets_413_and_stores_nothing(make_service: Serv
     assert streamed.status_code == 413
     small = service.upload(service.acme)
     assert small.status_code == 202 and service.count("screenings") == 1
+    metrics = service.client.get("/metrics").text
+    assert 'tiersight_http_requests_total{method="POST",route="/v1/screenings",status="413"} 2.0' in metrics
 
 
 @sqlite_only
