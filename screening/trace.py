@@ -17,22 +17,25 @@ The walk takes its input map and rules through two small protocols so that it ca
 hand-built networks without any rule files.
 
 How it is made fast. The walk is the same breadth-first search, one tier at a time, but each tier is
-a handful of array operations over the graph's integer-coded columns (`Graph.arrays`) instead of a
+a few dozen array operations over the graph's integer-coded columns (`Graph.arrays`) instead of a
 Python step per shipment:
 
-* The rows a state (C, h) may count -- C's shipments in the window whose code is in I(h), in inbound
-  order -- depend on the state, the input map and the window only, not on the line; they are worked
-  out once per (input map, window) and state and kept, since lines share most upstream states.
-* A tier concatenates its frontier states' rows, drops the rows already counted for the line (a mark
-  array, cleared after the line), keeps each row's first occurrence, sums value by origin with
-  `bincount` and opens the (shipper, hs6) states not yet reached, each by the first row that reaches
-  it (`minimum.at` over positions): the order of rows, of opened states and of the evidence paths is
-  the order of the row-at-a-time walk.
-* Goods rules are pure functions of (origin, HS code, tier): each rule's answer is asked once per
-  distinct (origin, code, tier) and kept as one bit of a table indexed by (origin, code), so a tier
-  costs one gather; restricted-party rules add a mask of the listed companies on the shipper.
-* Sums are accumulated in the walk's order (`bincount` and `cumsum` add sequentially), so values are
-  identical to the last bit, not merely close.
+* The rows a state (C, h) counts from -- C's shipments in the window whose code is in I(h), in
+  inbound order -- depend on the state, the input map and the window only, not on the line. On the
+  first line of an (input map, window) they are worked out for every state at once, as one array
+  cut per state, together with each row's origin, value and rule-table key, and with the distinct
+  states each state's rows open (the first row of each): lines share most upstream states.
+* A tier gathers its frontier states' rows and sums value by origin with `bincount`. The states it
+  opens come from the per-state lists of opened states, first occurrence first: the order of rows,
+  of opened states and of evidence paths is the order of the row-at-a-time walk.
+* A row can only have been counted earlier in the line if its consignee was met before (or twice in
+  one tier); only then are rows checked against a per-line mark array and states opened row by row.
+* Goods rules are pure functions of (origin, HS code, tier): their answers are asked once per
+  distinct (origin, code, tier) and kept as a "pattern" (the set of rules met) in a table indexed by
+  (origin, code). A rule's hits are the rows of a few patterns; restricted-party rules also need a
+  listed shipper, found from the few states of listed companies.
+* Sums add the same values in the same order as the row-at-a-time walk (`bincount` and `cumsum` add
+  one by one), so values are identical to the last bit, not merely close.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ UNKNOWN_ORIGIN = "unknown"
 _IntArray = npt.NDArray[np.signedinteger[Any]]
 _BoolArray = npt.NDArray[np.bool_]
 _FloatArray = npt.NDArray[np.float64]
+_Positions = Callable[[npt.NDArray[np.intp]], npt.NDArray[np.intp]]
 _EMPTY: _IntArray = np.zeros(0, np.int32)
 _FAR = np.iinfo(np.int32).max
 
@@ -217,7 +221,7 @@ def trace_line(
         walk.finish()
 
     cells = tuple(
-        UpstreamCell(tier=t, origin=o, value_usd=round(v[0], 2), shipments=int(v[1]))
+        UpstreamCell(t, o, round(v[0], 2), int(v[1]))
         for (t, o), v in sorted(upstream.items(), key=lambda item: (item[0][0], -item[1][0], item[0][1]))
     )
     return TraceResult(upstream=cells, hits=hits, counted=CountedShipments(walk.counted), states=walk.states)
@@ -258,6 +262,7 @@ class _Rows:
     row: Callable[[int], int]  # graph row at a position
     listed: Callable[[_Plan], npt.NDArray[np.intp]]  # positions whose shipper a party list names
     states_at: Callable[[npt.NDArray[np.intp]], _IntArray]  # state opened by the rows at positions
+    origin_counts: Callable[[], npt.NDArray[np.intp]] | None = None  # rows per origin, when known
 
 
 class _Walk:
@@ -301,7 +306,8 @@ class _Walk:
                 k = tier + 1
                 if tier == 1:
                     rows, slow = _block_rows(block), False
-                    succ, succ_owner, succ_row = block.succ, None, block.succ_at
+                    succ, succ_owner = block.succ, None
+                    succ_row = _block_succ_rows(block)
                 else:
                     companies = a.state_company[frontier]
                     slow = bool(s.company_seen[companies].any()) or _repeats(companies, s.company_mark)
@@ -350,7 +356,7 @@ class _Walk:
                     s.via[following] = rows.rows()[pos]
                 else:
                     s.parent[following] = frontier[succ_owner(pos)] if succ_owner is not None else start
-                    s.via[following] = succ_row[pos] if succ_owner is not None else block.rows[succ_row[pos]]
+                    s.via[following] = succ_row(pos)
                 s.tier[following] = k
                 self.states += len(following)
                 frontier = following
@@ -364,11 +370,20 @@ class _Walk:
                 s.company_seen[companies] = False
 
     def _sum(self, rows: _Rows, tier: int) -> None:
-        counts = np.bincount(rows.origin)
-        sums = np.bincount(rows.origin, weights=rows.value)
-        origins = self.a.origins
-        for code in np.flatnonzero(counts).tolist():
-            self.upstream[(tier, origins[code] or UNKNOWN_ORIGIN)] = [float(sums[code]), int(counts[code])]
+        n_origins = len(self.a.origins)
+        counts = (
+            rows.origin_counts()
+            if rows.origin_counts is not None
+            else np.bincount(rows.origin, minlength=n_origins)
+        )
+        sums = np.bincount(rows.origin, weights=rows.value, minlength=n_origins)
+        names = self.engine.origin_names
+        present = np.flatnonzero(counts)
+        upstream = self.upstream
+        for code, total, n in zip(
+            present.tolist(), sums[present].tolist(), counts[present].tolist(), strict=True
+        ):
+            upstream[(tier, names[code])] = [total, n]
 
     def _rules(self, plan: _Plan, rows: _Rows, frontier: _IntArray, tier: int) -> None:
         for first, _order, slot, pos, tier_sum in plan.hits(rows, tier):
@@ -418,6 +433,22 @@ def _add_up(start: float, values: _FloatArray | None) -> float:
     if start == 0.0:
         return float(np.cumsum(values)[-1]) if len(values) else start
     return float(np.cumsum(np.concatenate(([start], values)))[-1])
+
+
+def _block_succ_rows(block: _Block) -> Callable[[npt.NDArray[np.intp]], _IntArray]:
+    return lambda pos: block.rows.take(block.succ_at.take(pos))
+
+
+def _origin_counts(
+    code: npt.NDArray[np.intp],
+    count: npt.NDArray[np.intp],
+    lo: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.int64],
+    n_origins: int,
+) -> npt.NDArray[np.intp]:
+    """Rows per origin of a frontier, from its states' own counts."""
+    at = _ranges(lo, lengths)
+    return np.bincount(code.take(at), weights=count.take(at), minlength=n_origins).astype(np.intp)
 
 
 def _block_rows(block: _Block) -> _Rows:
@@ -580,6 +611,13 @@ class _Context:
         first.sort()
         self.succ = self.state[first]
         self.succ_row = rows[first]
+        # Per state, how many of its rows come from each origin (counts add up in any order).
+        n_origins = max(1, len(a.origins))
+        pairs, tally = np.unique(block.astype(np.int64) * n_origins + self.origin, return_counts=True)
+        self.origin_code = (pairs % n_origins).astype(np.intp)
+        self.origin_count = tally.astype(np.intp)
+        self.optr = np.zeros(n_states + 1, np.int64)
+        np.cumsum(np.bincount(pairs // n_origins, minlength=n_states), out=self.optr[1:])
         self.sptr = np.zeros(n_states + 1, np.int64)
         np.cumsum(np.bincount(block[first], minlength=n_states), out=self.sptr[1:])
 
@@ -652,7 +690,7 @@ class _Context:
 
     def tier_rows(
         self, frontier: _IntArray
-    ) -> tuple[_Rows, _IntArray, Callable[[npt.NDArray[np.intp]], npt.NDArray[np.intp]], _IntArray]:
+    ) -> tuple[_Rows, _IntArray, _Positions, Callable[[npt.NDArray[np.intp]], _IntArray]]:
         """The rows of a frontier, and the states they open (by first row) with their owner and row."""
         lo = self.ptr[frontier]
         lengths = self.ptr[frontier + 1] - lo
@@ -663,6 +701,11 @@ class _Context:
         sends = np.cumsum(slengths)
         sat = _ranges(slo, slengths)
         successors = self.succ.take(sat)
+        succ_row = self.succ_row
+        olo = self.optr[frontier]
+        ocounts = self.optr[frontier + 1] - olo
+        origin_code, origin_count = self.origin_code, self.origin_count
+        n_origins = len(self.a.origins)
         source = self.rows
         state = self.state
         key = self.key
@@ -676,12 +719,13 @@ class _Context:
             row=lambda p: int(source[at[p]]),
             listed=lambda plan: self._listed(plan, lo, lengths, ends, successors),
             states_at=lambda pos: state.take(at.take(pos)),
+            origin_counts=lambda: _origin_counts(origin_code, origin_count, olo, ocounts, n_origins),
         )
         return (
             rows,
             successors,
             lambda pos: np.searchsorted(sends, pos, side="right"),
-            self.succ_row.take(sat),
+            lambda pos: np.asarray(succ_row.take(sat.take(pos))),
         )
 
     def _listed(
@@ -913,6 +957,7 @@ class _Engine:
         self._members: dict[int, tuple[frozenset[str], _BoolArray]] = {}
         self._hops: dict[tuple[int, int], PathStep] = {}
         self._key: npt.NDArray[np.int32] | None = None
+        self.origin_names = [origin or UNKNOWN_ORIGIN for origin in self.arrays.origins]
         self._local = threading.local()
         self._lock = threading.Lock()
 
