@@ -21,8 +21,12 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     # Celery result backend (optional).
     result_backend: str | None = None
-    # Outbound mail for alerts, e.g. smtp://127.0.0.1:1025.
+    # Outbound mail for alerts, e.g. smtp://127.0.0.1:1025 (smtps:// for TLS; user:password@ when needed).
     smtp_url: str | None = None
+    # The From address of alert emails.
+    smtp_sender: str = "tiersight@localhost"
+    # Where people reach the service: the base of the report links in alert emails.
+    public_url: str = "http://127.0.0.1:8000"
     # Rule folder; the shipped `rules/` when unset.
     rules_dir: Path = REPO_RULES_DIR
     # Outbound webhooks to loopback are refused unless this is true (local use and tests).
