@@ -710,34 +710,39 @@ def main() -> None:
     adjacency = plain_network(net)
     plain_build_s = time.perf_counter() - t0
     peaks["plain dicts built"] = peak_rss_mb()
-    # Each sampled line is timed three times in a row -- tiersight without and with rules, then the
-    # plain search -- so that both sides see the same machine (other work on it slows both alike).
-    # Seconds of CPU (this process's), which other work on a shared machine disturbs less than wall
-    # time; wall time is reported next to it.
-    plain_per_line: list[float] = []
-    ours_bare: list[float] = []
-    ours_rules: list[float] = []
-    wall = {"bare": 0.0, "rules": 0.0, "plain": 0.0}
+
+    # The sample is traced in loops of its own, one after the other, each side warm: tiersight without
+    # rules, with rules, the plain search, tiersight without rules again (the two tiersight loops are
+    # averaged, so slow phases of a shared machine weigh on both sides). Timed in CPU seconds of this
+    # process, which other work on the machine disturbs less than wall time (reported too).
+    def timed(trace: Any) -> tuple[list[float], float]:
+        cpu: list[float] = []
+        t0 = time.perf_counter()
+        for i in sample:
+            c = time.process_time()
+            trace(lines[i])
+            cpu.append(time.process_time() - c)
+        return cpu, time.perf_counter() - t0
+
+    bare_a, bare_wall_a = timed(lambda line: run(line, False))
+    ours_rules, rules_wall = timed(lambda line: run(line, True))
+    plain_per_line, plain_wall = timed(
+        lambda line: plain_trace(
+            adjacency, line, net.company_countries[line.company], inputs, window, args.max_tier
+        )
+    )
+    bare_b, bare_wall_b = timed(lambda line: run(line, False))
+    ours_bare = [(x + y) / 2 for x, y in zip(bare_a, bare_b, strict=True)]
+    wall = {"bare": (bare_wall_a + bare_wall_b) / 2, "rules": rules_wall, "plain": plain_wall}
     for i in sample:
         line = lines[i]
-        t, c = time.perf_counter(), time.process_time()
-        run(line, False)
-        ours_bare.append(time.process_time() - c)
-        wall["bare"] += time.perf_counter() - t
-        t, c = time.perf_counter(), time.process_time()
-        run(line, True)
-        ours_rules.append(time.process_time() - c)
-        wall["rules"] += time.perf_counter() - t
-        t, c = time.perf_counter(), time.process_time()
         totals = plain_trace(
             adjacency, line, net.company_countries[line.company], inputs, window, args.max_tier
         )
-        plain_per_line.append(time.process_time() - c)
-        wall["plain"] += time.perf_counter() - t
         if not _same_totals(cells[i], totals):
             raise SystemExit(f"line {i}: the plain search and tiersight disagree on the upstream totals")
     peaks["plain search"] = peak_rss_mb()
-    del adjacency
+    adjacency.clear()  # the dicts are done with
     ours_sample_s = sum(ours_rules)
     bare_sample_s = sum(ours_bare)
     plain_sample_s = sum(plain_per_line)
@@ -849,8 +854,8 @@ def main() -> None:
         )
         print(
             f"plain search on a random sample of {len(sample)} lines (dicts built in {plain_build_s:.1f} s); "
-            "its upstream (tier, origin) totals equal tiersight's on every one; on the sample each line is "
-            "timed with tiersight (warm) and the plain search back to back"
+            "its upstream (tier, origin) totals equal tiersight's on every one; the sample is timed in loops "
+            "of its own (tiersight, plain search, tiersight again), each side warm"
         )
         rows = [
             (
