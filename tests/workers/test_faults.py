@@ -113,7 +113,7 @@ def test_a_task_delivered_twice_gives_one_result_and_one_set_of_events(
     redis_server: RedisServer, start_worker: StartWorker, scope: services.Scope
 ) -> None:
     worker = start_worker(redis_server.url, "twice", concurrency=2)
-    twice = submit(scope, supplier_list(2_000))
+    twice = submit(scope, supplier_list(1_000))
     enqueue_screening(redis_server.url, twice.id)
     enqueue_screening(redis_server.url, twice.id)
     wait_for(lambda: job(scope, twice.id).status == "done", 60, "the screening is done", logs=(worker.log,))
