@@ -9,9 +9,9 @@ class ApiSettings(Settings):
     # Largest request body accepted on an upload or webhook (bytes); larger ones get 413 before they are read.
     max_upload_bytes: int = 20 * 1024 * 1024
     # Submissions per minute and API key, sustained (a token bucket held in this process's memory) ...
-    rate_limit_per_minute: float = 60.0
+    rate_limit_per_minute: float = 120.0
     # ... and how many may come at once before the bucket runs dry (429 with Retry-After).
-    rate_limit_burst: int = 10
+    rate_limit_burst: int = 60
     # Worker threads that run screenings in embedded mode (no broker): the work is CPU-bound.
     embedded_workers: int = 2
     # The broker queue the screening tasks go to, for the queue-depth metric (Celery's default name).
