@@ -13,8 +13,9 @@ import redis
 
 from api.app import create_app
 from tests.api.conftest import Service, ServiceFactory, TestClient, api_settings, sqlite_only, wait_done
+from tests.conftest import IN_CI
 
-REDIS_DB = 13  # a database of the local Redis that no other test uses
+REDIS_DB = 12  # a database of the local Redis of its own (the workers' tests use 13)
 
 
 def closed_port() -> int:
@@ -82,7 +83,9 @@ def broker() -> Iterator[redis.Redis]:
     try:
         client.ping()
     except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is required at 127.0.0.1:6379: {exc}")
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true at 127.0.0.1:6379: {exc}")
+        pytest.skip(f"no Redis at 127.0.0.1:6379: {exc}")
     client.delete("celery")
     yield client
     client.delete("celery")
