@@ -141,6 +141,11 @@ class JobStore(Protocol):
         """Done screenings that no later re-screen has replaced."""
         ...
 
+    def mark_requeued(self, job_id: str, older_than: dt.datetime) -> bool:
+        """Refresh the job's `updated_at` if it is still queued or running and not updated since
+        `older_than`; True for the one caller that did it (the sweeper sends it again only then)."""
+        ...
+
     def stale_jobs(self, older_than: dt.datetime) -> list[str]:
         """Jobs queued (or running) and not updated since `older_than`: lost by a broker or a worker."""
         ...

@@ -94,7 +94,11 @@ def sweep() -> list[str]:
     rt = runtime()
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=worker_settings.sweep_after)
     with rt.scope() as stores:
-        stale = stores.jobs.stale_jobs(cutoff)
+        # Claim each resend with a conditional touch: a job waiting behind a backlog is sent again once
+        # per `sweep_after`, not at every sweep, and two schedulers running by mistake send it once.
+        stale = [
+            job_id for job_id in stores.jobs.stale_jobs(cutoff) if stores.jobs.mark_requeued(job_id, cutoff)
+        ]
     for job_id in stale:
         screen.apply_async((job_id,), queue=SCREEN_QUEUE)
     if stale:

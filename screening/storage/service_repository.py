@@ -313,6 +313,18 @@ class SqlServiceStore:
         ).scalars()
         return list(rows)
 
+    def mark_requeued(self, job_id: str, older_than: dt.datetime) -> bool:
+        done = self.session.execute(
+            update(ScreeningRow)
+            .where(
+                col(ScreeningRow.id) == job_id,
+                col(ScreeningRow.status).in_(("queued", "running")),
+                col(ScreeningRow.updated_at) < older_than,
+            )
+            .values(updated_at=_now())
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
     def current_screenings(self) -> list[Job]:
         """Done screenings that no later re-screen has replaced: the ones to re-run on a version change."""
         replaced = select(col(ScreeningRow.rescreen_of)).where(col(ScreeningRow.rescreen_of).is_not(None))

@@ -91,7 +91,7 @@ def test_subscription_defaults() -> None:
         "low",
     )
     assert alerts.parse_subscription({"url": "https://a.example/h"})[2] == alerts.EVENT_TYPES
-    with pytest.raises(InputError, match="screening.completed is sent by webhook only"):
+    with pytest.raises(InputError, match=r"screening\.completed is sent by webhook only"):
         alerts.parse_subscription({"email": "a@b.c", "events": ["screening.completed"]})
 
 

@@ -129,6 +129,11 @@ def test_a_job_left_running_by_a_dead_worker_is_claimed_again(
         later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
         assert stores.jobs.stale_jobs(later) == [job.id]
         assert stores.jobs.stale_jobs(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)) == []
+    cutoff = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    with scope() as stores:  # the sweeper sends it again once per cutoff, however many sweep at once
+        assert stores.jobs.mark_requeued(job.id, cutoff) is True
+    with scope() as stores:
+        assert stores.jobs.mark_requeued(job.id, cutoff - dt.timedelta(seconds=2)) is False
     done = services.run_job(scope, job.id, load_rules(loaded["rules"]))
     assert done is not None and done.status == "done" and done.attempts == 2
 
