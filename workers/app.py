@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery, signals  # type: ignore[import-untyped]
+from celery.schedules import crontab  # type: ignore[import-untyped]
 from kombu.entity import Queue
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine, text
@@ -45,6 +46,9 @@ from screening.storage.db import make_engine, migrate
 from screening.storage.service_repository import scope_factory
 from workers.enqueue import (
     CONNECT_TIMEOUT,
+    DELIVER_TASK,
+    DIGEST_TASK,
+    RESCREEN_TASK,
     SCREEN_QUEUE,
     SCREEN_TASK,
     SWEEP_QUEUE,
@@ -75,6 +79,12 @@ class WorkerSettings(BaseSettings):
     visibility_timeout: float = 3600.0
     # A screening claimed this many times (its workers died or ran out of time each time) fails.
     max_attempts: int = 5
+    # How often due webhook deliveries and immediate alert emails are sent.
+    deliver_every: float = 30.0
+    # How often screenings made under older rules or network versions are looked for and re-run.
+    rescreen_every: float = 300.0
+    # The hour (UTC) of the daily alert digest.
+    digest_hour_utc: int = 7
 
 
 settings: Settings = get_settings()
@@ -101,7 +111,13 @@ def configure(app: Celery, settings: Settings, knobs: WorkerSettings) -> None:
         "result_backend": settings.result_backend,
         "task_default_queue": SCREEN_QUEUE,
         "task_queues": [_queue(SCREEN_QUEUE), _queue(SWEEP_QUEUE)],
-        "task_routes": {SWEEP_TASK: {"queue": SWEEP_QUEUE}, SCREEN_TASK: {"queue": SCREEN_QUEUE}},
+        "task_routes": {
+            SWEEP_TASK: {"queue": SWEEP_QUEUE},
+            DELIVER_TASK: {"queue": SWEEP_QUEUE},
+            DIGEST_TASK: {"queue": SWEEP_QUEUE},
+            RESCREEN_TASK: {"queue": SWEEP_QUEUE},
+            SCREEN_TASK: {"queue": SCREEN_QUEUE},
+        },
         "broker_transport_options": transport_options(knobs.visibility_timeout),
         "broker_connection_timeout": CONNECT_TIMEOUT,
         "broker_connection_retry_on_startup": True,
@@ -115,7 +131,22 @@ def configure(app: Celery, settings: Settings, knobs: WorkerSettings) -> None:
                 "task": SWEEP_TASK,
                 "schedule": knobs.sweep_every,
                 "options": {"queue": SWEEP_QUEUE, "expires": knobs.sweep_every},
-            }
+            },
+            "deliver": {
+                "task": DELIVER_TASK,
+                "schedule": knobs.deliver_every,
+                "options": {"queue": SWEEP_QUEUE, "expires": knobs.deliver_every},
+            },
+            "rescreen": {
+                "task": RESCREEN_TASK,
+                "schedule": knobs.rescreen_every,
+                "options": {"queue": SWEEP_QUEUE, "expires": knobs.rescreen_every},
+            },
+            "digest": {
+                "task": DIGEST_TASK,
+                "schedule": crontab(hour=knobs.digest_hour_utc, minute=0),
+                "options": {"queue": SWEEP_QUEUE},
+            },
         },
     }
     app.conf.update(conf)

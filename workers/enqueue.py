@@ -20,6 +20,9 @@ from celery import Celery  # type: ignore[import-untyped]
 
 SCREEN_TASK = "tiersight.screen"
 SWEEP_TASK = "tiersight.sweep"
+DELIVER_TASK = "tiersight.deliver"  # due webhooks and immediate alert emails
+DIGEST_TASK = "tiersight.digest"  # the daily alert digest
+RESCREEN_TASK = "tiersight.rescreen"  # re-screens after a rules or network change
 # Screenings go to Celery's default queue; the sweeper has its own queue, so that a worker kept for it
 # (`-Q tiersight.sweep`) runs it on time however long the screening queue is.
 SCREEN_QUEUE = "celery"
