@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Engine, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from screening.alerts import DueDelivery, Severity, Subscription, severity_of
@@ -162,33 +162,42 @@ class SqlServiceStore:
             if found is not None:
                 return self._job(found), False
         now = _now()
-        row = ScreeningRow(
-            id=job_id,
-            tenant_id=tenant_id,
-            status="queued",
-            source=submission.source,
-            filename=submission.filename,
-            input_sha256=sha256,
-            input_data=submission.data,
-            as_of=submission.as_of,
-            max_tier=submission.max_tier,
-            idempotency_key=submission.idempotency_key,
-            submitted_by=submission.submitted_by,
-            rescreen_of=submission.rescreen_of,
-            created_at=now,
-            updated_at=now,
-        )
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-                self.session.flush()
-        except IntegrityError:
-            # Another request with the same idempotency key committed first: return its job.
+        values = {
+            "id": job_id,
+            "tenant_id": tenant_id,
+            "status": "queued",
+            "source": submission.source,
+            "filename": submission.filename,
+            "input_sha256": sha256,
+            "input_data": submission.data,
+            "as_of": submission.as_of,
+            "max_tier": submission.max_tier,
+            "idempotency_key": submission.idempotency_key,
+            "submitted_by": submission.submitted_by,
+            "rescreen_of": submission.rescreen_of,
+            "lines_total": 0,
+            "lines_done": 0,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # One statement, no savepoint: a concurrent request with the same key that committed first
+        # makes this insert do nothing, and its job is returned (SQLite's driver would commit at a
+        # savepoint, so a rolled-back submission could otherwise leave its job behind).
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        inserted = self.session.execute(
+            dialect.insert(ScreeningRow)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+            .returning(col(ScreeningRow.id))
+        ).scalar_one_or_none()
+        if inserted is None:
             assert submission.idempotency_key is not None
             found = self._by_idempotency(tenant_id, submission.idempotency_key)
-            if found is None:
-                raise
+            assert found is not None
             return self._job(found), False
+        row = self.session.get(ScreeningRow, job_id)
+        assert row is not None
         return self._job(row), True
 
     def _by_idempotency(self, tenant_id: int, key: str) -> ScreeningRow | None:

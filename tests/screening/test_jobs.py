@@ -198,3 +198,18 @@ def test_bad_options_are_refused(engine: Engine) -> None:
     scope = scope_factory(engine)
     with scope() as stores, pytest.raises(InputError, match="max_tier 0 is out of range"):
         jobs.submit(stores.jobs, "acme", Submission(data=b"a", filename="a.csv", source="upload", max_tier=0))
+
+
+def test_a_submission_rolled_back_leaves_no_job(engine: Engine, loaded: dict[str, Path]) -> None:
+    """The scope that stored the job fails before it commits: nothing is kept (also on SQLite, whose
+    driver would otherwise commit at the savepoint `add_job` opens)."""
+    scope = scope_factory(engine)
+    with pytest.raises(RuntimeError, match="after the insert"), scope() as stores:
+        job, _ = jobs.submit(stores.jobs, "acme", submission(loaded["suppliers"], idempotency_key="gone"))
+        raise RuntimeError("after the insert")
+    with scope() as stores:
+        assert stores.jobs.job(None, job.id) is None
+        again, created = jobs.submit(
+            stores.jobs, "acme", submission(loaded["suppliers"], idempotency_key="gone")
+        )
+    assert created and again.id != job.id
