@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.metrics import RequestMetrics
-from api.routes import erp, health, screenings
+from api.routes import erp, health, screenings, subscriptions
 from api.runtime import Runtime
 from api.settings import ApiSettings, get_api_settings
 from screening.settings import Settings
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(screenings.router)
     app.include_router(erp.router)
+    app.include_router(subscriptions.router)
     app.include_router(health.router)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     return app
