@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from screening.model import PathStep
 from screening.network.graph import Graph
-from screening.trace import InputMap, Window
+from screening.trace import InputMap, Window, path_step
 
 State = tuple[str, str]  # (company id, hs6)
 
@@ -301,14 +301,4 @@ def _alternatives(
 
 
 def _step(graph: Graph, index: int, tier: int) -> PathStep:
-    company = graph.shipper[index]
-    return PathStep(
-        company_id=company,
-        tier=tier,
-        shipment_id=graph.shipment_id[index],
-        name=graph.company_name(company),
-        hs_code=graph.hs_code[index],
-        date=graph.date_of(index),
-        origin=graph.origin[index],
-        value_usd=graph.value_usd[index],
-    )
+    return path_step(graph, graph.shipper[index], tier, index)

@@ -409,7 +409,7 @@ class _Walk:
             entry.value_usd = _add_up(entry.value_usd, np.concatenate(parts) if len(parts) > 1 else parts[0])
 
     def start_path(self) -> tuple[PathStep, ...]:
-        return (_step(self.graph, self.company_id, 1, None),)
+        return (path_step(self.graph, self.company_id, 1, None),)
 
     def _hop(self, index: int, tier: int) -> PathStep:
         return self.engine.hop(self.graph, index, tier)
@@ -1022,7 +1022,7 @@ class _Engine:
         found = self._hops.get((index, tier))
         if found is None:
             company_id = self.arrays.company_ids[int(self.arrays.shipper[index])]
-            found = self._hops[(index, tier)] = _step(graph, company_id, tier, index)
+            found = self._hops[(index, tier)] = path_step(graph, company_id, tier, index)
             _trim(self._hops, 200_000)
         return found
 
@@ -1049,7 +1049,8 @@ def _trim(cache: dict[Any, Any], keep: int) -> None:
         del cache[next(iter(cache))]
 
 
-def _step(graph: Graph, company_id: str, tier: int, index: int | None) -> PathStep:
+def path_step(graph: Graph, company_id: str, tier: int, index: int | None) -> PathStep:
+    """One hop of an evidence path: the company, and the shipment that reached it (none at tier 1)."""
     if index is None:
         return PathStep(company_id=company_id, tier=tier, name=graph.company_name(company_id))
     return PathStep(
