@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +75,11 @@ def _guard(fn: Callable[[], T]) -> T:
         raise
     except KeyboardInterrupt:
         _fail("interrupted", 1)
+    except BrokenPipeError:
+        # The reader went away (`tiersight ... | head`): stop quietly, as command-line tools do; stdout
+        # is pointed at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(141) from None  # 128 + SIGPIPE, what a shell reports for a killed writer
     except Exception as exc:  # the last line of defence: a defect, reported in one line
         _fail(f"internal error: {type(exc).__name__}: {exc}", 1)
 
