@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-from screening import services
+from screening import outbound, services
 from screening.rules import RuleSet
+from screening.settings import Settings
 
 log = logging.getLogger("api")
 
@@ -30,12 +32,49 @@ class Runner(Protocol):
 
 
 class EmbeddedRunner:
-    """Screenings run by `workers` threads of this process (`services.run_job`, not Celery's eager mode)."""
+    """Screenings run by `workers` threads of this process (`services.run_job`, not Celery's eager mode).
 
-    def __init__(self, scope: services.Scope, rules: RuleSet, workers: int) -> None:
+    With `settings`, one more thread does in this process what the workers' scheduler does with a
+    broker: every `every` seconds it delivers due webhooks and immediate alert emails and queues the
+    re-screens a rules or network change calls for; once a day, at `digest_hour_utc`, the digest.
+    """
+
+    def __init__(
+        self,
+        scope: services.Scope,
+        rules: RuleSet,
+        workers: int,
+        settings: Settings | None = None,
+        *,
+        every: float = 30.0,
+        digest_hour_utc: int = 7,
+    ) -> None:
         self.scope = scope
         self.rules = rules
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="screening")
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if settings is not None:
+            self._ticker = threading.Thread(
+                target=self._tick_forever, args=(settings, every, digest_hour_utc), name="alerts", daemon=True
+            )
+            self._ticker.start()
+
+    def _tick_forever(self, settings: Settings, every: float, digest_hour_utc: int) -> None:
+        last_digest: dt.date | None = None
+        while not self._stop.wait(every):
+            now = dt.datetime.now(dt.UTC)
+            digest = now.hour >= digest_hour_utc and last_digest != now.date()
+            try:
+                outbound.deliver_round(self.scope, settings, digest=digest)
+                if digest:
+                    last_digest = now.date()
+                with self.scope() as stores:
+                    queued = services.rescreen_outdated(stores, self.rules)
+                for job in queued:
+                    self._submit(job.id)
+            except Exception:  # the database away for a while: the next round tries again
+                log.exception("alert round failed")
 
     def dispatch(self, job_id: str) -> None:
         self._submit(job_id)
@@ -61,6 +100,9 @@ class EmbeddedRunner:
 
     def close(self) -> None:
         """Finish the screenings running now; queued ones stay queued in the database for the next start."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=30)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

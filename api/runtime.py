@@ -37,7 +37,9 @@ class Runtime:
         self.runner: Runner = (
             BrokerRunner(settings.broker_url)
             if settings.broker_url
-            else EmbeddedRunner(self.scope, self.rules, settings.embedded_workers)
+            else EmbeddedRunner(
+                self.scope, self.rules, settings.embedded_workers, settings, every=settings.alert_every
+            )
         )
         self.buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
         self.redis: Redis | None = _redis(settings.broker_url)

@@ -14,6 +14,8 @@ class ApiSettings(Settings):
     rate_limit_burst: int = 60
     # Worker threads that run screenings in embedded mode (no broker): the work is CPU-bound.
     embedded_workers: int = 2
+    # Embedded mode: how often (seconds) due webhooks and alert emails go out and re-screens are queued.
+    alert_every: float = 30.0
     # The broker queue the screening tasks go to, for the queue-depth metric (Celery's default name).
     broker_queue: str = "celery"
 

@@ -16,22 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import smtplib
-from collections.abc import Callable
-from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
 
-import httpx
 from celery import Task  # type: ignore[import-untyped]
 from celery.exceptions import SoftTimeLimitExceeded  # type: ignore[import-untyped]
 from celery.utils.log import get_task_logger  # type: ignore[import-untyped]
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from screening import services
+from screening import outbound, services
 from screening.errors import InputError
-from screening.jobs import new_webhook_secret
-from screening.storage.service_repository import SqlServiceStore
 from workers.app import Runtime, app, runtime, settings, worker_settings
 from workers.enqueue import DELIVER_TASK, DIGEST_TASK, RESCREEN_TASK, SCREEN_QUEUE, SCREEN_TASK, SWEEP_TASK
 from workers.heartbeat import Heartbeat
@@ -116,89 +109,18 @@ def sweep() -> list[str]:
 # -- alerts and re-screening (periodic, on the maintenance queue) ---------------------------------------
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """One webhook attempt: no redirects followed (the address guard checked this URL, not another)."""
-    response = httpx.post(url, content=body, headers=headers, timeout=10.0, follow_redirects=False)
-    return response.status_code
-
-
-def _send_email(message: EmailMessage) -> None:
-    """Send through TIERSIGHT_SMTP_URL: smtp://host:port (STARTTLS when offered) or smtps://, with
-    user:password@ when the server wants a login."""
-    if not settings.smtp_url:
-        raise OSError("TIERSIGHT_SMTP_URL is not set")
-    url = urlsplit(settings.smtp_url)
-    host = url.hostname or "127.0.0.1"
-    if url.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(host, url.port or 465, timeout=15)
-    else:
-        client = smtplib.SMTP(host, url.port or 25, timeout=15)
-    with client:
-        if url.scheme != "smtps" and client.has_extn("starttls"):
-            client.starttls()
-        if url.username:
-            client.login(unquote(url.username), unquote(url.password or ""))
-        client.send_message(message)
-
-
-def _report_url(screening_id: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/v1/screenings/{screening_id}/report?format=html"
-
-
-def _secret(scope: services.Scope) -> Callable[[str], str]:
-    def secret_of(tenant: str) -> str:
-        with scope() as stores:
-            assert isinstance(stores.jobs, SqlServiceStore)
-            found = stores.jobs.webhook_secret(tenant, create=new_webhook_secret())
-        assert found is not None
-        return found
-
-    return secret_of
-
-
 @app.task(name=DELIVER_TASK, soft_time_limit=240, time_limit=270)  # type: ignore[untyped-decorator]
 def deliver() -> dict[str, int]:
     """Webhook deliveries and immediate (high-severity) alert emails that are due."""
-    rt = runtime()
-    now = dt.datetime.now(dt.UTC)
-    with rt.scope() as stores:
-        hooks = services.deliver_due_webhooks(
-            stores.alerts,
-            _secret(rt.scope),
-            _post,
-            now=now,
-            allow_loopback=settings.webhook_allow_loopback,
-        )
-    mails = 0
-    if settings.smtp_url:
-        with rt.scope() as stores:
-            mails = services.send_due_emails(
-                stores.alerts,
-                _send_email,
-                now=now,
-                sender=settings.smtp_sender,
-                report_url=_report_url,
-                digest=False,
-            )
-    return {"delivered": hooks.delivered, "retrying": hooks.retrying, "failed": hooks.failed, "emails": mails}
+    return outbound.deliver_round(runtime().scope, settings)
 
 
 @app.task(name=DIGEST_TASK, soft_time_limit=600, time_limit=660)  # type: ignore[untyped-decorator]
-def digest() -> int:
+def digest() -> dict[str, int]:
     """The daily digest: every pending email delivery, one message per subscription."""
     if not settings.smtp_url:
         log.warning("digest: TIERSIGHT_SMTP_URL is not set; alert emails wait")
-        return 0
-    rt = runtime()
-    with rt.scope() as stores:
-        return services.send_due_emails(
-            stores.alerts,
-            _send_email,
-            now=dt.datetime.now(dt.UTC),
-            sender=settings.smtp_sender,
-            report_url=_report_url,
-            digest=True,
-        )
+    return outbound.deliver_round(runtime().scope, settings, digest=True)
 
 
 @app.task(name=RESCREEN_TASK, soft_time_limit=120, time_limit=150)  # type: ignore[untyped-decorator]

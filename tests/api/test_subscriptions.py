@@ -4,12 +4,14 @@ subscriptions refused naming the field. Deliveries themselves are made by the wo
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from sqlalchemy import text
 
 from screening import services
 from screening.storage.service_repository import scope_factory
-from tests.api.conftest import Service, wait_done
+from tests.api.conftest import Service, ServiceFactory, wait_done
+from tests.screening.test_deliveries import Receiver, free_port
 
 
 def test_subscribe_list_and_read_the_delivery_log(service: Service) -> None:
@@ -55,3 +57,28 @@ def test_bad_subscriptions_are_refused_naming_the_field(service: Service) -> Non
         response = service.client.post("/v1/subscriptions", json=body, headers=service.acme.headers)
         assert response.status_code == 422 and message in response.json()["detail"], response.text
     assert service.client.post("/v1/subscriptions", json={"email": "a@b.c"}).status_code == 401
+
+
+def test_embedded_mode_delivers_webhooks_itself(make_service: ServiceFactory) -> None:
+    """Without a broker the API's own alert thread sends the signed webhook to a real receiver."""
+    service = make_service(alert_every=0.2, webhook_allow_loopback=True)
+    port = free_port()
+    receiver = Receiver(port, service.acme.webhook_secret)
+    receiver.start()
+    try:
+        body = {"url": f"http://127.0.0.1:{port}/hook", "events": ["screening.completed"]}
+        assert (
+            service.client.post("/v1/subscriptions", json=body, headers=service.acme.headers).status_code
+            == 201
+        )
+        upload = service.upload(service.acme)
+        wait_done(service.client, upload.json()["id"], service.acme)
+        deadline = time.monotonic() + 20
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        receiver.stop()
+    ((_headers, document),) = receiver.received
+    assert (
+        document["type"] == "screening.completed" and document["data"]["screening_id"] == upload.json()["id"]
+    )  # type: ignore[index]
