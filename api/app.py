@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.metrics import RequestMetrics
-from api.routes import erp, health, screenings, subscriptions
+from api.routes import erp, health, review, screenings, subscriptions
 from api.runtime import Runtime
 from api.settings import ApiSettings, get_api_settings
 from screening.settings import Settings
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(screenings.router)
+    app.include_router(review.router)
     app.include_router(erp.router)
     app.include_router(subscriptions.router)
     app.include_router(health.router)
