@@ -29,6 +29,8 @@ router = APIRouter(prefix="/v1/screenings", tags=["screenings"])
 
 # The idempotency keys of ERP webhook screenings (`erp:<webhook-id>`), apart from callers' own keys.
 ERP_KEY_PREFIX = "erp:"
+# ... and of re-screens (`rescreen:<screening id>`, one per screening: after a decision or a version change).
+RESCREEN_KEY_PREFIX = "rescreen:"
 
 ScreeningId = Annotated[str, Path(max_length=64, description="The id returned by the submission.")]
 ReportFormat = Literal["json", "csv", "html", "xlsx"]
@@ -65,6 +67,10 @@ def submit(
 ) -> Accepted:
     if idempotency_key is not None and idempotency_key.startswith(ERP_KEY_PREFIX):
         raise InputError(f"an Idempotency-Key may not start with {ERP_KEY_PREFIX!r} (kept for ERP webhooks)")
+    if idempotency_key is not None and idempotency_key.startswith(RESCREEN_KEY_PREFIX):
+        raise InputError(
+            f"an Idempotency-Key may not start with {RESCREEN_KEY_PREFIX!r} (kept for re-screens)"
+        )
     new = submission(
         body,
         submitted_by=caller.key_prefix,

@@ -257,3 +257,10 @@ def test_jobs_left_queued_by_a_previous_process_run_at_start(
     )
     restarted = make_service()  # a second process over the same database
     assert wait_done(restarted.client, job.id, restarted.acme)["status"] == "done"
+
+
+def test_keys_kept_for_webhooks_and_rescreens_are_refused(service: Service) -> None:
+    for key, reason in (("erp:abc", "ERP webhooks"), ("rescreen:abc", "re-screens")):
+        response = service.upload(service.acme, headers={"Idempotency-Key": key})
+        assert response.status_code == 422 and reason in response.json()["detail"], response.text
+    assert service.count("screenings") == 0
