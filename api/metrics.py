@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric, SummaryMetricFamily
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,9 +23,17 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class _StateCollector:
     """Gauges computed when scraped; a source that fails is left out of that scrape (and logged)."""
 
-    def __init__(self, statuses: Callable[[], dict[str, int]], queue_depth: Callable[[], int] | None) -> None:
+    def __init__(
+        self,
+        statuses: Callable[[], dict[str, int]],
+        queue_depth: Callable[[], int] | None,
+        deliveries: Callable[[], dict[str, int]] | None = None,
+        durations: Callable[[], tuple[int, float]] | None = None,
+    ) -> None:
         self.statuses = statuses
         self.queue_depth = queue_depth
+        self.deliveries = deliveries
+        self.durations = durations
 
     def collect(self) -> Iterable[Metric]:
         try:
@@ -39,6 +47,30 @@ class _StateCollector:
             for status in JOB_STATUSES:
                 family.add_metric([status], counts.get(status, 0))
             yield family
+        if self.deliveries is not None:
+            try:
+                outcomes = self.deliveries()
+            except Exception as exc:
+                log.warning("metrics: deliveries by outcome unavailable: %s", exc)
+            else:
+                family = GaugeMetricFamily(
+                    "tiersight_deliveries", "Webhook and email deliveries, by outcome.", labels=["outcome"]
+                )
+                for outcome in ("pending", "delivered", "failed"):
+                    family.add_metric([outcome], outcomes.get(outcome, 0))
+                yield family
+        if self.durations is not None:
+            try:
+                count, total = self.durations()
+            except Exception as exc:
+                log.warning("metrics: screening durations unavailable: %s", exc)
+            else:
+                yield SummaryMetricFamily(
+                    "tiersight_screening_duration_seconds",
+                    "Time from a screening's (last) start to its finish, over the screenings done.",
+                    count_value=count,
+                    sum_value=total,
+                )
         if self.queue_depth is not None:
             try:
                 depth = self.queue_depth()
@@ -52,7 +84,11 @@ class _StateCollector:
 
 class Metrics:
     def __init__(
-        self, statuses: Callable[[], dict[str, int]], queue_depth: Callable[[], int] | None = None
+        self,
+        statuses: Callable[[], dict[str, int]],
+        queue_depth: Callable[[], int] | None = None,
+        deliveries: Callable[[], dict[str, int]] | None = None,
+        durations: Callable[[], tuple[int, float]] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -67,7 +103,7 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
-        self.registry.register(_StateCollector(statuses, queue_depth))
+        self.registry.register(_StateCollector(statuses, queue_depth, deliveries, durations))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -12,7 +12,7 @@ from sqlmodel import col
 from screening.jobs import Job, JobStatus
 from screening.services import Stores
 from screening.storage.service_repository import SqlServiceStore
-from screening.storage.tables import ErpReceiptRow, ScreeningRow
+from screening.storage.tables import DeliveryRow, ErpReceiptRow, ScreeningRow
 
 
 def sql(stores: Stores) -> SqlServiceStore:
@@ -65,3 +65,24 @@ def add_erp_receipt(store: SqlServiceStore, tenant_id: int, webhook_id: str, scr
         )
     )
     store.session.flush()
+
+
+def delivery_counts(store: SqlServiceStore) -> dict[str, int]:
+    """Deliveries per outcome (pending, delivered, failed) over every tenant (for the metrics)."""
+    rows = store.session.execute(
+        select(col(DeliveryRow.status), func.count()).group_by(col(DeliveryRow.status))
+    ).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def screening_durations(store: SqlServiceStore) -> tuple[int, float]:
+    """(count, total seconds) of the screenings done, from their last start to their finish."""
+    rows = store.session.execute(
+        select(col(ScreeningRow.started_at), col(ScreeningRow.finished_at)).where(
+            col(ScreeningRow.status) == "done",
+            col(ScreeningRow.started_at).is_not(None),
+            col(ScreeningRow.finished_at).is_not(None),
+        )
+    ).all()
+    total = sum(max((finished - started).total_seconds(), 0.0) for started, finished in rows)
+    return len(rows), total

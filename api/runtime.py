@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from api.limits import TokenBuckets
 from api.metrics import Metrics
-from api.repository import sql, status_counts
+from api.repository import delivery_counts, screening_durations, sql, status_counts
 from api.runner import BrokerRunner, EmbeddedRunner, Runner
 from api.settings import ApiSettings
 from screening import services
@@ -43,7 +43,12 @@ class Runtime:
         )
         self.buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
         self.redis: Redis | None = _redis(settings.broker_url)
-        self.metrics = Metrics(self.statuses, self.queue_depth if self.redis is not None else None)
+        self.metrics = Metrics(
+            self.statuses,
+            self.queue_depth if self.redis is not None else None,
+            deliveries=self.deliveries,
+            durations=self.durations,
+        )
         self.migrated = False
         self._migrate_lock = threading.Lock()
 
@@ -94,6 +99,14 @@ class Runtime:
     def statuses(self) -> dict[str, int]:
         with self.scope() as stores:
             return status_counts(sql(stores))
+
+    def deliveries(self) -> dict[str, int]:
+        with self.scope() as stores:
+            return delivery_counts(sql(stores))
+
+    def durations(self) -> tuple[int, float]:
+        with self.scope() as stores:
+            return screening_durations(sql(stores))
 
     def queue_depth(self) -> int:
         assert self.redis is not None

@@ -60,6 +60,10 @@ def test_ready_and_healthy_with_metrics(service: Service) -> None:
     )
     assert not_found == 1.0 and "nope" not in text  # route templates, never raw ids
     assert sample(text, "tiersight_queue_depth") is None  # embedded mode: no broker queue
+    assert sample(text, "tiersight_screening_duration_seconds_count") == 1.0
+    duration = sample(text, "tiersight_screening_duration_seconds_sum")
+    assert duration is not None and 0 < duration < 60
+    assert sample(text, "tiersight_deliveries", outcome="delivered") == 0.0  # no subscription yet
 
 
 def test_readyz_is_503_while_the_database_is_unreachable(files: dict[str, Path], tmp_path: Path) -> None:
