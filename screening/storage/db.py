@@ -40,7 +40,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # As many pooled connections as the API has request threads (40), so requests do not queue for a
+    # connection or open and close extra ones under load.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
 
 
 def alembic_config(engine: Engine) -> Config:
