@@ -1039,7 +1039,7 @@ def run_job(scope: Scope, job_id: str, rules: RuleSet, *, progress_every: float 
             network_version=report.provenance.network_version,
             events=events_for(job_id, json.loads(text), previous),
         )
-        stores.alerts.fan_out(job.tenant, dt.datetime.now(dt.UTC))
+        stores.alerts.fan_out(job.tenant, job_id, dt.datetime.now(dt.UTC))
         return finished
 
 
@@ -1074,7 +1074,7 @@ def rescreen_outdated(stores: Stores, rules: RuleSet) -> list[Job]:
 
 
 class AlertStore(Protocol):
-    def fan_out(self, tenant: str, now: dt.datetime) -> int: ...
+    def fan_out(self, tenant: str, screening_id: str, now: dt.datetime) -> int: ...
 
     def due(self, now: dt.datetime, limit: int = 100) -> list[DueDelivery]: ...
 

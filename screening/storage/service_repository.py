@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
@@ -56,17 +57,21 @@ class SqlServiceStore:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._names: dict[int, str] = {}  # tenant names never change: one query per tenant per unit of work
 
     # -- tenants ------------------------------------------------------------------------------------
     def tenant_id(self, name: str, *, create: bool = False) -> int | None:
         return SqlNetworkStore(self.session).tenant_id(name, create=create)  # one upsert for tenants
 
     def tenant_name(self, tenant_id: int) -> str:
-        return str(
-            self.session.execute(
-                select(col(TenantRow.name)).where(col(TenantRow.id) == tenant_id)
-            ).scalar_one()
-        )
+        name = self._names.get(tenant_id)
+        if name is None:
+            name = self._names[tenant_id] = str(
+                self.session.execute(
+                    select(col(TenantRow.name)).where(col(TenantRow.id) == tenant_id)
+                ).scalar_one()
+            )
+        return name
 
     def _tenant(self, name: str) -> int:
         found = self.tenant_id(name, create=True)
@@ -428,35 +433,39 @@ class SqlAlertStore:
             return None
         return self._subscription(row, tenant)
 
-    def fan_out(self, tenant: str, now: dt.datetime) -> int:
-        """A pending delivery for every (event, subscription) pair the subscription wants and that has
-        none yet; events older than the subscription are not sent. Returns how many were added."""
+    def fan_out(self, tenant: str, screening_id: str, now: dt.datetime) -> int:
+        """A pending delivery of each of the screening's events to every active subscription that wants
+        it; a subscription made after an event does not get it. Returns how many were added. Only this
+        screening's events are read: called once per finished job, never a scan of the tenant's history."""
         tenant_id = self._service._tenant(tenant)
-        subs = [s for s in self.subscriptions(tenant) if s.active]
+        subs = [
+            (self._subscription(row, tenant), _utc(row.created_at) or now)
+            for row in self.session.execute(
+                select(SubscriptionRow).where(
+                    col(SubscriptionRow.tenant_id) == tenant_id, col(SubscriptionRow.active).is_(True)
+                )
+            ).scalars()
+        ]
         if not subs:
             return 0
-        created = {
-            row.id: _utc(row.created_at)
-            for row in self.session.execute(
-                select(SubscriptionRow).where(col(SubscriptionRow.tenant_id) == tenant_id)
-            ).scalars()
-        }
+        events = self.session.execute(
+            select(EventRow)
+            .where(col(EventRow.tenant_id) == tenant_id, col(EventRow.screening_id) == screening_id)
+            .order_by(col(EventRow.created_at))
+        ).scalars()
+        # A run that lost the race to finish the job fans out the winner's events: skip what exists.
         have = {
-            (str(e), str(s))
-            for e, s in self.session.execute(
+            (str(event_id), str(subscription_id))
+            for event_id, subscription_id in self.session.execute(
                 select(col(DeliveryRow.event_id), col(DeliveryRow.subscription_id))
                 .join(EventRow, col(EventRow.id) == col(DeliveryRow.event_id))
-                .where(col(EventRow.tenant_id) == tenant_id)
+                .where(col(EventRow.screening_id) == screening_id)
             )
         }
         added = 0
-        events = self.session.execute(
-            select(EventRow).where(col(EventRow.tenant_id) == tenant_id).order_by(col(EventRow.created_at))
-        ).scalars()
         for event in events:
-            for sub in subs:
-                since = created[sub.id]
-                if (event.id, sub.id) in have or since is None or (_utc(event.created_at) or now) < since:
+            for sub, since in subs:
+                if (event.id, sub.id) in have or (_utc(event.created_at) or now) < since:
                     continue
                 if sub.wants(event.type, event.severity):
                     self.session.add(
@@ -544,13 +553,17 @@ class SqlAlertStore:
             .where(col(DeliveryRow.subscription_id) == subscription_id)
             .order_by(col(DeliveryRow.id).desc())
         ).all()
+        attempts_of: dict[int, list[DeliveryAttemptRow]] = defaultdict(list)
+        for attempt in self.session.execute(  # every attempt in one query, not one per delivery
+            select(DeliveryAttemptRow)
+            .join(DeliveryRow, col(DeliveryRow.id) == col(DeliveryAttemptRow.delivery_id))
+            .where(col(DeliveryRow.subscription_id) == subscription_id)
+            .order_by(col(DeliveryAttemptRow.id))
+        ).scalars():
+            attempts_of[attempt.delivery_id].append(attempt)
         out: list[dict[str, object]] = []
         for delivery, event in rows:
-            attempts = self.session.execute(
-                select(DeliveryAttemptRow)
-                .where(col(DeliveryAttemptRow.delivery_id) == delivery.id)
-                .order_by(col(DeliveryAttemptRow.id))
-            ).scalars()
+            attempts = attempts_of.get(delivery.id or 0, [])
             out.append(
                 {
                     "id": delivery.id,
