@@ -1,16 +1,18 @@
 """The service under load: submit latency at 200 concurrent clients, screenings per minute with two workers.
 
     python bench/api_load.py [--submissions 1000] [--clients 200] [--rate R] [--workers 2] [--lines 3]
-                             [--sequential 20] [--postgres URL] [--logs DIR] [--json]
+                             [--api-workers 1] [--no-baseline] [--sequential 20] [--postgres URL]
+                             [--logs DIR] [--json]
 
 Everything runs as it is deployed (README, "Running the service"), in processes of its own: a
 throw-away PostgreSQL database `tiersight_bench_<random>` (created on the server of `--postgres`,
 dropped at the end) holding the generated demo network (`tiersight network generate`, `network load`),
 a tenant key (`tiersight apikey create`), a `redis-server` on a free port, `tiersight serve` with that
-Redis as its broker and the submission rate limit raised above the load, `--workers` screening workers
-(`tiersight worker --concurrency 1` each) and the scheduler with its maintenance worker (`celery -A
-workers.app worker --beat --queues tiersight.sweep`). Every process and the database are removed at the
-end, whatever happened (an exception, Ctrl-C, SIGTERM).
+Redis as its broker and the submission rate limit raised above the load (and `--workers` set to
+`--api-workers` where `serve` has that option; otherwise `--api-workers` can only be 1), `--workers`
+screening workers (`tiersight worker --concurrency 1` each) and the scheduler with its maintenance
+worker (`celery -A workers.app worker --beat --queues tiersight.sweep`). Every process and the
+database are removed at the end, whatever happened (an exception, Ctrl-C, SIGTERM).
 
 Phases:
 
@@ -29,6 +31,22 @@ Phases:
    `screening.completed` event each, no idempotency key on two rows and no row the benchmark did not
    submit; then 50 accepted submissions posted again with their keys must return the same ids and add
    no row.
+5. The baseline (skipped with `--no-baseline`): phases 1 and 2 again, the same bodies, keys, headers,
+   clients and loop model through the same load generator, against a route that does nothing: a
+   FastAPI app (`bare_app` in this file) with one sync `POST /v1/screenings` that reads the uploaded
+   file and answers 202 with a new id, without authentication, database, broker or middleware. It is
+   served the way `tiersight serve` serves the service: uvicorn with its `auto` loop and HTTP
+   implementation (uvloop and httptools where installed), log level info with the access log, and
+   `--api-workers` server processes, in a process of its own. Its p50/p95/p99, submits per second
+   and CPU per submit are printed next to the service's, with the service/baseline ratios of p50,
+   p99 and submits per second: the p99 of a route that does nothing is the ceiling of the framework
+   and server on this machine at this load, whatever the service's own code does.
+   It runs after the service's phases, not before the workers start: the stack is then the same
+   (API, workers, scheduler, Redis and PostgreSQL all up and idle, as memory and page cache go), the
+   load generator equally warm, and the two loads are minutes apart, so other work on a shared
+   machine is likelier the same for both; and the service's own phases keep the timing they had.
+   What it cannot reproduce: while the service's submits run, the two workers screen the submissions
+   already accepted, on the same two cores; the baseline starts no work, so its cores are free.
 
 Where the time goes: the API's own duration of each submit (its `/metrics` histogram, read before and
 after phase 2) next to the client's latency; how late the load generator's own event loop ran; the
@@ -37,7 +55,8 @@ else on the machine) from /proc; and how many PostgreSQL connections were opened
 
 Floors (the service issue): p99 submit latency <= 100 ms at 200 concurrent clients; no screening lost
 (every accepted submission done, with its completion event) or duplicated (no second row, id or
-completion event for one submission); and every submission accepted.
+completion event for one submission); and every submission accepted. Under the floors a note gives
+the baseline's p99, the p99 of a route that does nothing; it is no floor of its own.
 """
 
 from __future__ import annotations
@@ -46,6 +65,8 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import importlib.metadata
+import importlib.util
 import io
 import json
 import os
@@ -59,16 +80,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import numpy as np
 import psycopg
 import redis
 from _common import Floor, print_table, report
+from fastapi import FastAPI, File, UploadFile
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
@@ -80,6 +103,51 @@ SUBMIT_ROUTE = ("POST", "/v1/screenings")
 DURATION_METRIC = "tiersight_http_request_duration_seconds"
 LAG_PROBE_S = 0.01
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+STARTED_LINE = "Application startup complete."  # uvicorn logs it once per server process
+
+
+# -- the baseline: a route that does nothing ---------------------------------------------------------
+
+
+def bare_app() -> FastAPI:
+    """The same route as the service's submit, doing nothing: FastAPI parses the multipart form and the
+    sync handler (run in the thread pool, as the service's is) reads the upload and answers 202. No
+    authentication, database, broker or middleware. Served by `python -m uvicorn --factory`."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.post(SUBMIT_ROUTE[1], status_code=202)
+    def submit(file: Annotated[UploadFile, File()]) -> dict[str, str]:
+        file.file.read()
+        return {"id": uuid.uuid4().hex, "status": "queued"}
+
+    return app
+
+
+def bare_app_argv(port: int, processes: int) -> list[str]:
+    """The bare app under uvicorn with what `tiersight serve` leaves to uvicorn's defaults (loop and
+    HTTP implementation `auto`, access log on) and its log level."""
+    here = Path(__file__).resolve()
+    return [sys.executable, "-m", "uvicorn", "--factory", f"{here.stem}:bare_app",
+            "--app-dir", str(here.parent), "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "info", "--workers", str(processes)]  # fmt: skip
+
+
+def server_kind() -> str:
+    """uvicorn's version and what its `auto` loop and HTTP implementation resolve to here."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"uvicorn {importlib.metadata.version('uvicorn')}, loop {loop}, http {http}"
+
+
+def serve_has_workers(env: dict[str, str]) -> bool:
+    """Whether `tiersight serve` takes `--workers` (its help lists it)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--help"],
+        env={**env, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"},
+        capture_output=True,
+        text=True,
+    )
+    return done.returncode == 0 and "--workers" in done.stdout
 
 
 # -- processes --------------------------------------------------------------------------------------
@@ -120,6 +188,10 @@ class Proc:
     def celery_ready(self) -> bool:
         """A Celery worker logs `<hostname> ready.` once it consumes its queues."""
         return "ready." in self.text()
+
+    def servers_started(self, processes: int) -> bool:
+        """uvicorn has started `processes` server processes (with `--workers`, one each)."""
+        return self.text().count(STARTED_LINE) >= processes
 
     def stop(self) -> None:
         if self.alive():
@@ -579,8 +651,12 @@ def bring_up(stack: Stack, args: argparse.Namespace) -> tuple[str, str, str, Pat
 
     api_port = free_port()
     base_url = f"http://127.0.0.1:{api_port}"
-    stack.start("api", [sys.executable, "-m", "api.cli", "serve", "--port", str(api_port)], env)
+    serve = [sys.executable, "-m", "api.cli", "serve", "--port", str(api_port)]
+    if args.serve_workers:
+        serve += ["--workers", str(args.api_workers)]
+    api = stack.start("api", serve, env)
     wait_for(lambda: http_ok(f"{base_url}/readyz"), 60, "the API answers /readyz with 200", stack)
+    wait_for(lambda: api.servers_started(args.api_workers), 60, "every API process has started", stack)
 
     workers = []
     for n in range(1, args.workers + 1):
@@ -596,6 +672,47 @@ def bring_up(stack: Stack, args: argparse.Namespace) -> tuple[str, str, str, Pat
     for proc in workers:
         wait_for(proc.celery_ready, 120, f"{proc.name} is ready", stack)
     return base_url, api_key, pg_url, network / "suppliers.csv", {**generated, **loaded}
+
+
+def run_baseline(
+    stack: Stack, args: argparse.Namespace, api_key: str, bodies: list[bytes], keys: list[str]
+) -> dict[str, Any]:
+    """Phases 1 and 2 again, with the same bodies, keys and clients, against the bare route served in
+    a process of its own (as many server processes as the API); stopped afterwards."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERSIGHT_")}
+    proc = stack.start("bare-route", bare_app_argv(port, args.api_workers), env)
+    what = "the bare route's server processes have started"
+    wait_for(lambda: proc.servers_started(args.api_workers), 60, what, stack)
+    url, n = f"http://127.0.0.1:{port}", args.sequential
+    sequential = asyncio.run(submit_all(url, api_key, bodies[:n], keys[:n], 1))
+    before = cpu_snapshot(stack)
+    load = asyncio.run(
+        submit_all(url, api_key, bodies[n:], keys[n:], args.clients, rate=args.rate, seed=args.seed)
+    )
+    cpu = cpu_between(before, cpu_snapshot(stack))
+    proc.stop()
+    accepted = max(1, len(load.latencies))
+    return {
+        "latency_ms": {k: round(v, 1) for k, v in percentiles_ms(load.latencies).items()},
+        "unloaded_latency_ms": {
+            k: round(v, 1)
+            for k, v in percentiles_ms(sequential.latencies[1:] or sequential.latencies).items()
+        },
+        "submit_phase_s": round(load.seconds, 2),
+        "submits_per_s": round(len(load.latencies) / load.seconds, 1) if load.seconds else float("nan"),
+        "load_generator_loop_lag_ms": {k: round(v, 1) for k, v in percentiles_ms(load.loop_lag).items()},
+        "cpu_ms_per_submit": {
+            part: round(1000 * cpu[part] / accepted, 2) for part in ("bare-route", "load generator")
+        },
+        "cpu_s_during_submits": {k: round(v, 1) for k, v in cpu.items() if abs(v) >= 0.05},
+        "refused": len(load.refused) + len(sequential.refused),
+        "refused_sample": (sequential.refused + load.refused)[:10],
+    }
+
+
+def ratio(service: float, baseline: float) -> float:
+    return round(service / baseline, 2) if baseline > 0 else float("nan")
 
 
 def run(stack: Stack, args: argparse.Namespace) -> tuple[dict[str, object], list[Floor]]:
@@ -656,10 +773,20 @@ def run(stack: Stack, args: argparse.Namespace) -> tuple[dict[str, object], list
         if again.ids.get(key) != load.ids[key]
     ]
 
+    # 5. the same load against a route that does nothing
+    baseline = None if args.no_baseline else run_baseline(stack, args, api_key, bodies, keys)
+
     lat = percentiles_ms(load.latencies)
     unloaded = percentiles_ms(sequential.latencies[1:] or sequential.latencies)
     server = server_side(hist_before, hist_after)
     submits_per_s = len(load.latencies) / load.seconds if load.seconds else float("nan")
+    versus = None
+    if baseline is not None:
+        versus = {
+            "p50": ratio(lat["p50"], baseline["latency_ms"]["p50"]),
+            "p99": ratio(lat["p99"], baseline["latency_ms"]["p99"]),
+            "submits_per_s": ratio(submits_per_s, baseline["submits_per_s"]),
+        }
     span_s = checks.last_finished - load.started
     per_minute = len(load.ids) / span_s * 60 if span_s > 0 else float("nan")
     refused = load.refused + sequential.refused
@@ -685,6 +812,8 @@ def run(stack: Stack, args: argparse.Namespace) -> tuple[dict[str, object], list
         "clients": args.clients,
         "rate_per_s": args.rate,
         "workers": args.workers,
+        "api_workers": args.api_workers,
+        "server": server_kind(),
         "lines_per_list": args.lines,
         "sequential": args.sequential,
         "network": {k: loaded.get(k) for k in ("shipments", "companies", "suppliers")},
@@ -721,6 +850,8 @@ def run(stack: Stack, args: argparse.Namespace) -> tuple[dict[str, object], list
         },
         "refused": len(refused),
         "refused_sample": refused[:10],
+        "baseline": baseline,
+        "service_over_baseline": versus,
     }
     return data, floors
 
@@ -742,6 +873,57 @@ def load_label(data: dict[str, Any]) -> str:
     return what + (f", {rate:g}/s due (open loop)" if rate else " (closed loop)")
 
 
+def ms_row(values: dict[str, float]) -> str:
+    return " / ".join(f"{values[k]:,.1f}" for k in ("p50", "p95", "p99", "max"))
+
+
+def print_baseline(data: dict[str, Any]) -> None:
+    base, versus = data["baseline"], data["service_over_baseline"]
+    cpu, base_cpu = data["cpu_ms_per_submit"], base["cpu_ms_per_submit"]
+    base_other = base["cpu_s_during_submits"].get("everything else", 0.0)
+    processes = f"{data['api_workers']} server process" + ("es" if data["api_workers"] > 1 else "")
+    print_table(
+        f"Baseline: the same load, after the service's, against a route that does nothing\n"
+        f"  (FastAPI, one sync route reading the upload; {data['server']}, {processes})",
+        [
+            (
+                "submit latency, ms (p50 / p95 / p99 / max)",
+                ms_row(data["latency_ms"]),
+                ms_row(base["latency_ms"]),
+            ),
+            (
+                "one at a time, ms (first left out)",
+                ms_row(data["unloaded_latency_ms"]),
+                ms_row(base["unloaded_latency_ms"]),
+            ),
+            ("accepted submits/s", f"{data['submits_per_s']:,.1f}", f"{base['submits_per_s']:,.1f}"),
+            (
+                "the load generator's event loop, late by, ms",
+                ms_row(data["load_generator_loop_lag_ms"]),
+                ms_row(base["load_generator_loop_lag_ms"]),
+            ),
+            (
+                "CPU ms per submit: server / load generator",
+                f"{cpu['api']:.1f} / {cpu['load generator']:.1f}",
+                f"{base_cpu['bare-route']:.1f} / {base_cpu['load generator']:.1f}",
+            ),
+            (
+                "CPU s of other work on the machine, in the phase's s",
+                f"{data['cpu_s_during_submits']['everything else']:.1f} in {data['submit_phase_s']:.1f}",
+                f"{base_other:.1f} in {base['submit_phase_s']:.1f}",
+            ),
+            ("refused", f"{data['refused']}", f"{base['refused']}"),
+        ],
+        ("", "tiersight serve", "bare route"),
+    )
+    print(
+        f"  service / baseline: p50 {versus['p50']:.2f}x, p99 {versus['p99']:.2f}x, "
+        f"submits/s {versus['submits_per_s']:.2f}x"
+    )
+    for line in base["refused_sample"]:
+        print(f"  bare route refused: {line}")
+
+
 def print_human(data: dict[str, Any]) -> None:
     lat, unloaded, server = data["latency_ms"], data["unloaded_latency_ms"], data["api_duration_ms"]
     db = data["database"]
@@ -750,14 +932,11 @@ def print_human(data: dict[str, Any]) -> None:
         f"companies; set up in {data['setup_s']} s; {data['workers']} screening worker(s)"
     )
 
-    def ms(values: dict[str, float]) -> str:
-        return " / ".join(f"{values[k]:,.1f}" for k in ("p50", "p95", "p99", "max"))
-
     print_table(
         "Submit latency (ms, 202 answers; p50 / p95 / p99 / max)",
         [
-            (load_label(data), ms(lat), ""),
-            (f"{data['sequential']} submissions one at a time (first left out)", ms(unloaded), ""),
+            (load_label(data), ms_row(lat), ""),
+            (f"{data['sequential']} submissions one at a time (first left out)", ms_row(unloaded), ""),
             (
                 "the API's own duration under load (/metrics, p50 / p99 interpolated)",
                 f"{server['p50_ms']:,.1f} / {server['p99_ms']:,.1f}",
@@ -765,12 +944,14 @@ def print_human(data: dict[str, Any]) -> None:
             ),
             (
                 "the load generator's event loop, late by",
-                ms(data["load_generator_loop_lag_ms"]),
+                ms_row(data["load_generator_loop_lag_ms"]),
                 "",
             ),
         ],
         ("", "client side", ""),
     )
+    if data.get("baseline"):
+        print_baseline(data)
     cpu_per = data["cpu_ms_per_submit"]
     print(
         f"\n  accepted {data['submits_per_s']:,.1f} submits/s with {data['mean_in_flight']:,.1f} in flight "
@@ -822,6 +1003,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="screening workers, --concurrency 1 each")
     parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=1,
+        help="server processes of the API (`tiersight serve --workers`, where it has it) and of the baseline",
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare-route baseline")
+    parser.add_argument(
         "--rate", type=float, help="open loop: submissions due per second (Poisson); default: closed loop"
     )
     parser.add_argument("--lines", type=int, default=3, help="supplier lines per submission")
@@ -833,8 +1021,13 @@ def main() -> None:
     parser.add_argument("--logs", type=Path, help="keep the processes' logs in this folder")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.sequential < 1 or args.submissions < 1 or args.clients < 1:
-        parser.error("--sequential, --submissions and --clients need at least 1")
+    if args.sequential < 1 or args.submissions < 1 or args.clients < 1 or args.api_workers < 1:
+        parser.error("--sequential, --submissions, --clients and --api-workers need at least 1")
+    args.serve_workers = serve_has_workers(
+        {k: v for k, v in os.environ.items() if not k.startswith("TIERSIGHT_")}
+    )
+    if args.api_workers > 1 and not args.serve_workers:
+        parser.error("--api-workers: `tiersight serve` has no --workers option here, so only 1")
     started = time.perf_counter()
 
     def stop(signum: int, _frame: object) -> None:
@@ -868,6 +1061,12 @@ def main() -> None:
     if not args.json:
         print_human(data)
     report(finite(data), floors, args.json)
+    baseline: Any = data["baseline"]
+    if not args.json and baseline:
+        print(
+            f"  note  p99 of a route that does nothing, same server, load and machine: "
+            f"{baseline['latency_ms']['p99']:,.2f} ms (the floor above: <= {P99_FLOOR_MS:g} ms)"
+        )
 
 
 if __name__ == "__main__":
