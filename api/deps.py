@@ -1,5 +1,9 @@
 """What routes ask for, as `Annotated` dependencies: the app's runtime and settings, the unit-of-work
-scope, the calling tenant (from its API key), and the submission rate limit."""
+scope, the calling tenant (from its API key), and the submission rate limit.
+
+They are `async def` because none of them blocks: FastAPI runs a plain `def` dependency on its thread
+pool, one hop per dependency, which cost more than the work of most requests. The one that may wait,
+a key not yet in the key cache, does its database lookup on the thread pool itself."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from api.errors import RateLimited, Unauthorized
+from api.keys import KeyCache
 from api.limits import retry_after
-from api.repository import sql
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from screening import jobs, services
@@ -26,9 +31,10 @@ class Caller:
 
     tenant: str
     key_prefix: str
+    tenant_id: int
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime = request.app.state.runtime
     assert isinstance(runtime, Runtime)
     return runtime
@@ -37,15 +43,15 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> ApiSettings:
+async def get_settings(runtime: RuntimeDep) -> ApiSettings:
     return runtime.settings
 
 
-def get_scope(runtime: RuntimeDep) -> services.Scope:
+async def get_scope(runtime: RuntimeDep) -> services.Scope:
     return runtime.scope
 
 
-def get_engine(runtime: RuntimeDep) -> Engine:
+async def get_engine(runtime: RuntimeDep) -> Engine:
     return runtime.engine
 
 
@@ -59,35 +65,41 @@ bearer = HTTPBearer(auto_error=False, description="An API key printed by `tiersi
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def caller_of(scope: services.Scope, key: str) -> Caller:
+def caller_of(keys: KeyCache, key: str) -> Caller:
     """The caller a key identifies, or 401: looked up by its clear prefix, compared by digest."""
-    prefix = key[: jobs.PREFIX_LENGTH]
-    with scope() as stores:
-        found = sql(stores).api_key(prefix)
-    if found is None or len(key) <= jobs.PREFIX_LENGTH or not jobs.key_matches(key, found[1]):
+    stored = keys.tenant_of(key)
+    if stored is None:
         raise Unauthorized("the API key is not valid", BEARER)
-    return Caller(tenant=found[0], key_prefix=prefix)
+    return Caller(tenant=stored.tenant, key_prefix=key[: jobs.PREFIX_LENGTH], tenant_id=stored.tenant_id)
 
 
-def get_caller(credentials: BearerDep, scope: ScopeDep) -> Caller:
+async def get_caller(credentials: BearerDep, runtime: RuntimeDep) -> Caller:
     if credentials is None:
         raise Unauthorized("an API key is required: 'Authorization: Bearer <key>'", BEARER)
-    return caller_of(scope, credentials.credentials)
+    key = credentials.credentials
+    if runtime.keys.cached(key):
+        return caller_of(runtime.keys, key)  # no I/O: checked against the cached digest
+    return await run_in_threadpool(caller_of, runtime.keys, key)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def get_tenant(caller: CallerDep) -> str:
+async def get_tenant(caller: CallerDep) -> str:
     return caller.tenant
 
 
 TenantDep = Annotated[str, Depends(get_tenant)]
 
 
-def rate_limited(caller: CallerDep, runtime: RuntimeDep) -> Caller:
+async def rate_limited(caller: CallerDep, runtime: RuntimeDep) -> Caller:
     """The caller, once its key's bucket gave a token; 429 with `Retry-After` otherwise."""
-    wait = runtime.buckets.take(caller.key_prefix)
+    buckets = runtime.buckets
+    wait = (
+        await run_in_threadpool(buckets.take, caller.key_prefix)
+        if buckets.remote
+        else buckets.take(caller.key_prefix)
+    )
     if wait > 0:
         raise RateLimited(
             f"too many submissions with this API key; retry in {retry_after(wait)} s",

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
-from api.limits import TokenBuckets
+from api.keys import KeyCache
+from api.limits import Buckets, RedisTokenBuckets, TokenBuckets
 from api.metrics import Metrics
 from api.repository import delivery_counts, screening_durations, sql, status_counts
 from api.runner import BrokerRunner, EmbeddedRunner, Runner
@@ -34,6 +35,7 @@ class Runtime:
         self.rules: RuleSet = load_rules(settings.rules_dir)  # a bad rule folder stops the start, naming it
         self.engine: Engine = make_engine(settings.database_url)
         self.scope: services.Scope = scope_factory(self.engine)
+        self.keys = KeyCache(self.scope, settings.key_cache_seconds)
         self.runner: Runner = (
             BrokerRunner(settings.broker_url)
             if settings.broker_url
@@ -41,8 +43,12 @@ class Runtime:
                 self.scope, self.rules, settings.embedded_workers, settings, every=settings.alert_every
             )
         )
-        self.buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
         self.redis: Redis | None = _redis(settings.broker_url)
+        self.buckets: Buckets = (
+            TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+            if self.redis is None
+            else RedisTokenBuckets(self.redis, settings.rate_limit_per_minute, settings.rate_limit_burst)
+        )
         self.metrics = Metrics(
             self.statuses,
             self.queue_depth if self.redis is not None else None,

@@ -12,6 +12,11 @@ class ApiSettings(Settings):
     rate_limit_per_minute: float = 120.0
     # ... and how many may come at once before the bucket runs dry (429 with Retry-After).
     rate_limit_burst: int = 60
+    # Threads that run the (sync) routes of one API process. The work is short and holds the interpreter
+    # lock, so a few threads keep the cores busy while others wait for the database.
+    api_threads: int = 8
+    # How long (seconds) a process trusts an API key it looked up before it looks again (0: every request).
+    key_cache_seconds: float = 30.0
     # Worker threads that run screenings in embedded mode (no broker): the work is CPU-bound.
     embedded_workers: int = 2
     # Embedded mode: how often (seconds) due webhooks and alert emails go out and re-screens are queued.

@@ -138,7 +138,11 @@ class JobStore(Protocol):
     def report_json(self, tenant: str, job_id: str) -> str | None: ...
 
     def current_screenings(self) -> list[Job]:
-        """Done screenings that no later re-screen has replaced."""
+        """Done screenings that no later re-screen has replaced (a failed re-screen replaces nothing)."""
+        ...
+
+    def failed_rescreens(self, job_id: str) -> int:
+        """How many re-screens of the job failed."""
         ...
 
     def mark_requeued(self, job_id: str, older_than: dt.datetime) -> bool:
@@ -149,6 +153,37 @@ class JobStore(Protocol):
     def stale_jobs(self, older_than: dt.datetime) -> list[str]:
         """Jobs queued (or running) and not updated since `older_than`: lost by a broker or a worker."""
         ...
+
+
+# The idempotency keys of re-screens: `rescreen:<id>` for the first re-screen of a screening, whoever
+# asks for it (a reviewer's decision or a rules or network change), so that two racing requests make one.
+RESCREEN_KEY_PREFIX = "rescreen:"
+
+
+def rescreen_key(job_id: str, failed: int) -> str:
+    """The key of the next re-screen of `job_id` once `failed` of its re-screens failed: a failed
+    re-screen does not hold the screening's lineage, and racing retries still agree on one key."""
+    return f"{RESCREEN_KEY_PREFIX}{job_id}" if failed == 0 else f"{RESCREEN_KEY_PREFIX}{job_id}:retry{failed}"
+
+
+def rescreen(store: JobStore, job: Job, submitted_by: str) -> tuple[Job, bool]:
+    """Submit a re-screen of a stored screening: its input with its options, `rescreen_of` the job.
+    Returns (the re-screen, created); not created when a re-screen of the job is already stored and
+    did not fail. The caller commits, then runs or enqueues it."""
+    return submit(
+        store,
+        job.tenant,
+        Submission(
+            data=store.job_input(job.id),
+            filename=job.filename,
+            source="rescreen",
+            as_of=job.as_of,
+            max_tier=job.max_tier,
+            idempotency_key=rescreen_key(job.id, store.failed_rescreens(job.id)),
+            submitted_by=submitted_by,
+            rescreen_of=job.id,
+        ),
+    )
 
 
 def json_submission(payload: object) -> bytes:

@@ -38,7 +38,7 @@ from screening.analyze import analyze as analyze_network
 from screening.codes import normalize_country, normalize_hs_prefix
 from screening.decisions import Decision, apply_decisions, parse_action, supersedes
 from screening.errors import InputError, NetworkLoadError, NotFoundError
-from screening.jobs import Job, JobStore, Submission, events_for, submit
+from screening.jobs import Job, JobStore, events_for, rescreen
 from screening.matching import (
     MATCHER_VERSION,
     MatchConfig,
@@ -1052,17 +1052,7 @@ def rescreen_outdated(stores: Stores, rules: RuleSet) -> list[Job]:
     for job in stores.jobs.current_screenings():
         if job.rules_version == rules.version and job.network_version == network_version:
             continue
-        submission = Submission(
-            data=stores.jobs.job_input(job.id),
-            filename=job.filename,
-            source="rescreen",
-            as_of=job.as_of,
-            max_tier=job.max_tier,
-            idempotency_key=f"rescreen:{job.id}",
-            submitted_by="system",
-            rescreen_of=job.id,
-        )
-        new, created = submit(stores.jobs, job.tenant, submission)
+        new, created = rescreen(stores.jobs, job, submitted_by="system")
         if created:
             queued.append(new)
     return queued

@@ -123,7 +123,7 @@ def erp_webhook(
 
 def _tenant(runtime: Runtime, key: str | None, tenant: str | None) -> str:
     if key is not None:
-        caller = caller_of(runtime.scope, key)
+        caller = caller_of(runtime.keys, key)
         if tenant is not None and tenant != caller.tenant:
             raise Unauthorized("the tenant parameter names another tenant than the API key's", BEARER)
         return caller.tenant

@@ -10,9 +10,11 @@ stored input with the same options (source `rescreen`, `rescreen_of` the screeni
 are only the flags that changed.
 
 A lineage of screenings is decided on at its newest screening: one already re-screened answers 409
-naming the newest. Each screening is re-screened at most once: the re-screen's idempotency key
-`rescreen:<id>` is the one the re-screens after a rules or network change use, so two requests racing
-on one screening make one re-screen, and the later request is refused with nothing recorded.
+naming the newest. Each screening is re-screened at most once (`screening.jobs.rescreen`): the
+re-screen's idempotency key `rescreen:<id>` is the one the re-screens after a rules or network change
+use, so two requests racing on one screening make one re-screen, and the later request is refused with
+nothing recorded. A re-screen that failed does not count: decisions go on the screening it re-screened,
+and the next re-screen takes the key `rescreen:<id>:retry<n>`.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ router = APIRouter(prefix="/v1/screenings", tags=["review"])
 Action = Literal["confirm", "reject", "new_company"]
 MatchStatus = Literal["matched", "ambiguous", "unmatched"]
 REVIEWED = ("ambiguous", "unmatched")
-RESCREEN_KEY_PREFIX = "rescreen:"  # + the id re-screened; as `services.rescreen_outdated` keys its own
 NOTE_MAX = 500
 COMPANY_ID_MAX = 64
 BULK_MAX = 1_000
@@ -204,7 +205,11 @@ def _newer(store: SqlServiceStore, tenant: str, screening_id: str) -> jobs.Job |
     for _ in range(LINEAGE_MAX):
         child = store.session.execute(
             select(col(ScreeningRow.id))
-            .where(col(ScreeningRow.tenant_id) == tenant_id, col(ScreeningRow.rescreen_of) == current)
+            .where(
+                col(ScreeningRow.tenant_id) == tenant_id,
+                col(ScreeningRow.rescreen_of) == current,
+                col(ScreeningRow.status) != "failed",  # a failed re-screen does not hold the lineage
+            )
             .order_by(col(ScreeningRow.created_at).desc())
             .limit(1)
         ).scalar_one_or_none()
@@ -353,20 +358,7 @@ def _decide(
             )
             recorded.append((item.line, decision))
         job = reviewed.job
-        new, created = jobs.submit(
-            stores.jobs,
-            caller.tenant,
-            jobs.Submission(
-                data=stores.jobs.job_input(job.id),
-                filename=job.filename,
-                source="rescreen",
-                as_of=job.as_of,
-                max_tier=job.max_tier,
-                idempotency_key=RESCREEN_KEY_PREFIX + job.id,
-                submitted_by=caller.key_prefix,
-                rescreen_of=job.id,
-            ),
-        )
+        new, created = jobs.rescreen(stores.jobs, job, submitted_by=caller.key_prefix)
         if not created:  # a concurrent request re-screened it first: this one records nothing
             raise NotReady(
                 f"screening {screening_id} was re-screened meanwhile as {new.id}; decide on {new.id}"

@@ -29,8 +29,6 @@ router = APIRouter(prefix="/v1/screenings", tags=["screenings"])
 
 # The idempotency keys of ERP webhook screenings (`erp:<webhook-id>`), apart from callers' own keys.
 ERP_KEY_PREFIX = "erp:"
-# ... and of re-screens (`rescreen:<screening id>`, one per screening: after a decision or a version change).
-RESCREEN_KEY_PREFIX = "rescreen:"
 
 ScreeningId = Annotated[str, Path(max_length=64, description="The id returned by the submission.")]
 ReportFormat = Literal["json", "csv", "html", "xlsx"]
@@ -67,9 +65,9 @@ def submit(
 ) -> Accepted:
     if idempotency_key is not None and idempotency_key.startswith(ERP_KEY_PREFIX):
         raise InputError(f"an Idempotency-Key may not start with {ERP_KEY_PREFIX!r} (kept for ERP webhooks)")
-    if idempotency_key is not None and idempotency_key.startswith(RESCREEN_KEY_PREFIX):
+    if idempotency_key is not None and idempotency_key.startswith(jobs.RESCREEN_KEY_PREFIX):
         raise InputError(
-            f"an Idempotency-Key may not start with {RESCREEN_KEY_PREFIX!r} (kept for re-screens)"
+            f"an Idempotency-Key may not start with {jobs.RESCREEN_KEY_PREFIX!r} (kept for re-screens)"
         )
     new = submission(
         body,
@@ -79,10 +77,12 @@ def submit(
         idempotency_key=idempotency_key,
     )
     with runtime.scope() as stores:
-        job, created = jobs.submit(stores.jobs, caller.tenant, new)
+        store = sql(stores)
+        store.remember_tenant(caller.tenant, caller.tenant_id)
+        job, created = jobs.submit(store, caller.tenant, new)
         if created:
             detail = f"{job.source} {job.filename} ({len(new.data)} bytes, sha256 {job.input_sha256[:12]})"
-            sql(stores).audit(caller.tenant, caller.key_prefix, "submitted", job.id, detail)
+            store.audit(caller.tenant, caller.key_prefix, "submitted", job.id, detail)
     if created:  # committed: a runner never looks for a job not yet stored
         runtime.runner.dispatch(job.id)
     response.headers["Location"] = location(job.id)

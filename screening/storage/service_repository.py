@@ -12,8 +12,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -33,6 +34,9 @@ from screening.storage.tables import (
     TenantRow,
     TenantSecretRow,
 )
+
+SCREENINGS = ScreeningRow.__table__  # type: ignore[attr-defined]
+AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -57,7 +61,9 @@ class SqlServiceStore:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._names: dict[int, str] = {}  # tenant names never change: one query per tenant per unit of work
+        # tenants never change name or id: one query per tenant per unit of work
+        self._names: dict[int, str] = {}
+        self._ids: dict[str, int] = {}
 
     # -- tenants ------------------------------------------------------------------------------------
     def tenant_id(self, name: str, *, create: bool = False) -> int | None:
@@ -74,8 +80,13 @@ class SqlServiceStore:
         return name
 
     def _tenant(self, name: str) -> int:
-        found = self.tenant_id(name, create=True)
-        assert found is not None
+        """The tenant's id (added when missing); once per tenant per unit of work."""
+        found = self._ids.get(name)
+        if found is None:
+            found = self.tenant_id(name, create=True)
+            assert found is not None
+            self._ids[name] = found
+            self._names[found] = name
         return found
 
     # -- keys and secrets -----------------------------------------------------------------------------
@@ -91,14 +102,20 @@ class SqlServiceStore:
         )
         self.session.flush()
 
-    def api_key(self, prefix: str) -> tuple[str, str] | None:
-        """(tenant name, stored digest) of the live key with this prefix."""
+    def api_key(self, prefix: str) -> tuple[str, str, int] | None:
+        """(tenant name, stored digest, tenant id) of the live key with this prefix."""
         row = self.session.execute(
-            select(col(TenantRow.name), col(ApiKeyRow.key_sha256))
+            select(col(TenantRow.name), col(ApiKeyRow.key_sha256), col(TenantRow.id))
             .join(TenantRow, col(TenantRow.id) == col(ApiKeyRow.tenant_id))
             .where(col(ApiKeyRow.prefix) == prefix, col(ApiKeyRow.revoked_at).is_(None))
         ).one_or_none()
-        return None if row is None else (str(row[0]), str(row[1]))
+        return None if row is None else (str(row[0]), str(row[1]), int(row[2]))
+
+    def remember_tenant(self, name: str, tenant_id: int) -> None:
+        """Take a tenant's id known from elsewhere in this unit of work (an API key's row) instead of
+        looking it up again."""
+        self._ids[name] = tenant_id
+        self._names[tenant_id] = name
 
     def webhook_secret(self, tenant: str, *, create: str | None = None) -> str | None:
         """The tenant's webhook secret; with `create`, that secret is stored first when none is."""
@@ -111,8 +128,9 @@ class SqlServiceStore:
         return None if row is None else row.webhook_secret
 
     def audit(self, tenant: str, actor: str, action: str, subject: str = "", detail: str = "") -> None:
-        self.session.add(
-            AuditRow(
+        # A plain INSERT, not the ORM's unit of work: nothing reads the row back in this transaction.
+        self.session.execute(
+            insert(AUDIT).values(
                 tenant_id=self._tenant(tenant),
                 actor=actor,
                 action=action,
@@ -121,7 +139,6 @@ class SqlServiceStore:
                 at=_now(),
             )
         )
-        self.session.flush()
 
     def audit_log(self, tenant: str) -> list[dict[str, object]]:
         rows = self.session.execute(
@@ -161,13 +178,11 @@ class SqlServiceStore:
         )
 
     def add_job(self, tenant: str, submission: Submission, job_id: str, sha256: str) -> tuple[Job, bool]:
+        """Two statements for a new job (the tenant's id, the insert); a third reads the job that an
+        idempotency key already names."""
         tenant_id = self._tenant(tenant)
-        if submission.idempotency_key is not None:
-            found = self._by_idempotency(tenant_id, submission.idempotency_key)
-            if found is not None:
-                return self._job(found), False
         now = _now()
-        values = {
+        values: dict[str, Any] = {
             "id": job_id,
             "tenant_id": tenant_id,
             "status": "queued",
@@ -186,24 +201,23 @@ class SqlServiceStore:
             "created_at": now,
             "updated_at": now,
         }
-        # One statement, no savepoint: a concurrent request with the same key that committed first
-        # makes this insert do nothing, and its job is returned (SQLite's driver would commit at a
-        # savepoint, so a rolled-back submission could otherwise leave its job behind).
+        # One statement, no savepoint: a job with the same key, stored before or by a concurrent request
+        # that committed first, makes this insert do nothing, and that job is returned (SQLite's driver
+        # would commit at a savepoint, so a rolled-back submission could otherwise leave its job behind).
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         inserted = self.session.execute(
-            dialect.insert(ScreeningRow)
+            dialect.insert(SCREENINGS)  # the table, not the class: no ORM bookkeeping for a plain insert
             .values(values)
             .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-            .returning(col(ScreeningRow.id))
+            .returning(SCREENINGS.c.id)
         ).scalar_one_or_none()
         if inserted is None:
             assert submission.idempotency_key is not None
             found = self._by_idempotency(tenant_id, submission.idempotency_key)
             assert found is not None
             return self._job(found), False
-        row = self.session.get(ScreeningRow, job_id)
-        assert row is not None
-        return self._job(row), True
+        # The row holds exactly `values`: the job is built from them, not read back.
+        return self._job(ScreeningRow(**values)), True
 
     def _by_idempotency(self, tenant_id: int, key: str) -> ScreeningRow | None:
         return self.session.execute(
@@ -341,13 +355,24 @@ class SqlServiceStore:
 
     def current_screenings(self) -> list[Job]:
         """Done screenings that no later re-screen has replaced: the ones to re-run on a version change."""
-        replaced = select(col(ScreeningRow.rescreen_of)).where(col(ScreeningRow.rescreen_of).is_not(None))
+        replaced = select(col(ScreeningRow.rescreen_of)).where(
+            col(ScreeningRow.rescreen_of).is_not(None), col(ScreeningRow.status) != "failed"
+        )
         rows = self.session.execute(
             select(ScreeningRow)
             .where(col(ScreeningRow.status) == "done", col(ScreeningRow.id).not_in(replaced))
             .order_by(col(ScreeningRow.created_at))
         ).scalars()
         return [self._job(row) for row in rows]
+
+    def failed_rescreens(self, job_id: str) -> int:
+        return int(
+            self.session.execute(
+                select(func.count()).where(
+                    col(ScreeningRow.rescreen_of) == job_id, col(ScreeningRow.status) == "failed"
+                )
+            ).scalar_one()
+        )
 
     def events(self, tenant: str, screening_id: str | None = None) -> list[dict[str, object]]:
         query = select(EventRow).where(col(EventRow.tenant_id) == self._tenant(tenant))

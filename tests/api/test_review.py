@@ -25,7 +25,7 @@ from screening.decisions import Decision
 from screening.storage.db import session_scope
 from screening.storage.repository import SqlNetworkStore
 from screening.storage.service_repository import SqlServiceStore
-from tests.api.conftest import AS_OF, Service, Tenant, sqlite_only, wait_done
+from tests.api.conftest import AS_OF, Service, ServiceFactory, Tenant, sqlite_only, wait_done
 from tests.screening.test_services import load
 from tests.screening.test_services_decisions import MAGNET_COMPANIES, MAGNET_SHIPMENTS
 
@@ -389,6 +389,31 @@ def test_a_screening_already_rescreened_sends_the_reviewer_to_the_newest(service
         assert review(service, service.acme, old)["rescreened_by"] == third
     assert review(service, service.acme, third)["rescreened_by"] is None
     assert len(decisions(service, service.acme)) == 2 and service.count("screenings") == 3
+
+
+def test_a_failed_rescreen_leaves_the_decisions_to_the_screening_it_rescreened(
+    make_service: ServiceFactory,
+) -> None:
+    """A second API process on the same database with a broker nobody answers: its re-screen stays
+    queued until it fails (as a worker's time limit fails it); the lineage goes back to the screening
+    it re-screened, which takes the next decision and re-screens once more."""
+    service = make_service()
+    first = screened(service, service.acme)
+    brokered = make_service(broker_url="redis://127.0.0.1:9/0")  # connection refused: stays queued
+    response = decide(brokered, service.acme, first, ORBIT, action="reject", company_id="C-ORBIT")
+    assert response.status_code == 202, response.text
+    second = response.json()["id"]
+    assert review(service, service.acme, first)["rescreened_by"] == second
+    with session_scope(service.engine) as session:
+        assert SqlServiceStore(session).fail(second, "time limit exceeded").status == "failed"
+    assert review(service, service.acme, first)["rescreened_by"] is None
+    response = decide(service, service.acme, first, ORBIT, action="confirm", company_id="C-ORBIT")
+    third = rescreened(service, service.acme, response)
+    assert third not in (first, second)
+    assert review(service, service.acme, first)["rescreened_by"] == third
+    assert review(service, service.acme, third)["rescreened_by"] is None
+    assert service.count("screenings") == 3
+    assert [d.action for d in decisions(service, service.acme)] == ["reject", "confirm"]
 
 
 def test_two_reviewers_deciding_on_one_screening_at_once_make_one_rescreen(service: Service) -> None:

@@ -170,6 +170,36 @@ def test_a_rules_change_rescreens_current_screenings_and_sends_only_the_differen
     assert changes == [("flag.cleared", "steel-232")]
 
 
+def test_a_failed_rescreen_holds_nothing_the_next_one_takes_a_key_of_its_own(
+    engine: Engine, loaded: dict[str, Path]
+) -> None:
+    """After a re-screen failed, the screening is current again (a version change re-screens it), and
+    its next re-screen is created once, under `rescreen:<id>:retry1`, however often it is asked for."""
+    scope = scope_factory(engine)
+    rules = load_rules(loaded["rules"])
+    with scope() as stores:
+        first, _ = jobs.submit(stores.jobs, "acme", submission(loaded["suppliers"]))
+    services.run_job(scope, first.id, rules)
+    with scope() as stores:
+        done = stores.jobs.job("acme", first.id)
+        assert done is not None
+        second, created = jobs.rescreen(stores.jobs, done, submitted_by="test")
+        assert created and jobs.rescreen(stores.jobs, done, submitted_by="test") == (second, False)
+        assert [job.id for job in stores.jobs.current_screenings()] == []  # replaced while queued
+    with scope() as stores:
+        stores.jobs.fail(second.id, "the worker ran out of memory")
+    with scope() as stores:
+        assert stores.jobs.failed_rescreens(first.id) == 1
+        assert [job.id for job in stores.jobs.current_screenings()] == [first.id]
+        third, created = jobs.rescreen(stores.jobs, done, submitted_by="test")
+        assert created and third.id != second.id and third.rescreen_of == first.id
+        assert jobs.rescreen(stores.jobs, done, submitted_by="test") == (third, False)
+        assert jobs.rescreen_key(first.id, 1) == f"rescreen:{first.id}:retry1"
+    services.run_job(scope, third.id, rules)
+    with scope() as stores:
+        assert [job.id for job in stores.jobs.current_screenings()] == [third.id]
+
+
 def test_api_keys_are_stored_as_digests_and_compared_in_constant_time(engine: Engine) -> None:
     key = jobs.new_api_key("acme")
     assert key.api_key.startswith("ts_") and len(key.api_key) > 40 and key.prefix == key.api_key[:12]
