@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint types imports format bench clean
+.PHONY: demo test check lint types imports format bench clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tiersight needs Python 3.11 or newer")'
@@ -30,6 +30,10 @@ imports: $(STAMP)
 
 test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's screenshots of the web UI, taken by its browser tests.
+screenshots: $(STAMP)
+	TIERSIGHT_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/e2e
 
 format: $(STAMP)
 	$(BIN)/ruff format .

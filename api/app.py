@@ -16,7 +16,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import errors
+from api import errors, ui
 from api.metrics import RequestMetrics
 from api.routes import erp, health, review, screenings, subscriptions
 from api.runtime import Runtime
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(erp.router)
     app.include_router(subscriptions.router)
     app.include_router(health.router)
+    ui.install(app, runtime.settings)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     return app
 

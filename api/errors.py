@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 
 from screening.errors import (
@@ -65,6 +65,10 @@ class Unavailable(ApiError):
     """A dependency (database, broker) cannot be reached."""
 
 
+class Forbidden(ApiError):
+    """A form of the web UI without the session's CSRF token."""
+
+
 STATUS: dict[type[Exception], int] = {
     # the domain
     NotFoundError: 404,
@@ -77,6 +81,7 @@ STATUS: dict[type[Exception], int] = {
     # the transport
     MalformedRequest: 400,
     Unauthorized: 401,
+    Forbidden: 403,
     NotReady: 409,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
@@ -99,32 +104,46 @@ def error_response(status: int, detail: str, headers: Mapping[str, str] | None =
     return JSONResponse({"detail": detail}, status_code=status, headers=dict(headers or {}))
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+def _respond(
+    request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """JSON for the API; for the web UI's pages (`/ui/`), the page the UI installed for errors."""
+    page = getattr(request.app.state, "ui_error_page", None)
+    if page is not None and request.url.path.startswith("/ui/"):
+        response: Response = page(request, status, detail)
+        response.headers.update(dict(headers or {}))
+        return response
+    return error_response(status, detail, headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
     if status >= 500:
         log.error("internal error: %s", exc, exc_info=exc)
-        return error_response(status, "internal error")
-    return error_response(status, str(exc))
+        return _respond(request, status, "internal error")
+    return _respond(request, status, str(exc))
 
 
-async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(status_for(exc), exc.detail, exc.headers)
+    return _respond(request, status_for(exc), exc.detail, exc.headers)
 
 
-async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> Response:
     log.error("database unavailable: %s", exc)
-    return error_response(status_for(exc), "the database is unavailable; retry later", {"Retry-After": "5"})
+    return _respond(
+        request, status_for(exc), "the database is unavailable; retry later", {"Retry-After": "5"}
+    )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     """FastAPI's parameter validation, as one sentence naming the parameter (`query max_tier: ...`)."""
     assert isinstance(exc, RequestValidationError)
     parts = []
     for error in exc.errors():
         where = " ".join(str(item) for item in error.get("loc", ()))
         parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
-    return error_response(422, "; ".join(parts) or "invalid request")
+    return _respond(request, 422, "; ".join(parts) or "invalid request")
 
 
 def install(app: FastAPI) -> None:

@@ -51,6 +51,11 @@ class KeyCache:
             return None
         return stored
 
+    def live(self, prefix: str) -> StoredKey | None:
+        """The stored key with this prefix if it is still live (a web session holds the prefix of the key
+        it logged in with, never the key): cached like `tenant_of`."""
+        return self._lookup(prefix)
+
     def cached(self, key: str) -> bool:
         """Whether `tenant_of(key)` would answer without the database (its prefix is cached, unexpired)."""
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from screening.settings import Settings
 
 
@@ -19,6 +21,13 @@ class ApiSettings(Settings):
     key_cache_seconds: float = 30.0
     # Worker threads that run screenings in embedded mode (no broker): the work is CPU-bound.
     embedded_workers: int = 2
+    # The web UI's session cookie: signed with this secret (set it when several API processes serve the
+    # UI; without it each process makes one at start and sessions end when it restarts) ...
+    session_secret: SecretStr | None = None
+    # ... valid this many hours after login ...
+    session_hours: float = 8.0
+    # ... and sent over HTTPS only (set true behind TLS).
+    session_secure_cookie: bool = False
     # Embedded mode: how often (seconds) due webhooks and alert emails go out and re-screens are queued.
     alert_every: float = 30.0
     # The broker queue the screening tasks go to, for the queue-depth metric (Celery's default name).

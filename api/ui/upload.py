@@ -1,0 +1,7 @@
+"""The UI's upload page(s)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/ui")
