@@ -131,6 +131,32 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
         log.close()
 
 
+def submit_example(server: UiServer, filename: str = "suppliers.csv") -> str:
+    """Screen `examples/<filename>` through the JSON API with the tenant's key; its id once done."""
+    data = (ROOT / "examples" / filename).read_bytes()
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+        answer = client.post("/v1/screenings", files={"file": (filename, data, "text/csv")})
+        assert answer.status_code == 202, answer.text
+        screening_id: str = answer.json()["id"]
+        deadline = time.monotonic() + 180
+        while (status := client.get(f"/v1/screenings/{screening_id}").json()["status"]) not in (
+            "done",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, f"screening {screening_id} still {status}"
+            time.sleep(0.2)
+        assert status == "done", client.get(f"/v1/screenings/{screening_id}").text
+    return screening_id
+
+
+@pytest.fixture(scope="session")
+def example_screening(ui_server: UiServer) -> str:
+    """The example supplier list screened once (42 lines: matched, ambiguous, unmatched, flagged, two
+    row errors), shared read-only by the page tests; a test that decides on lines submits its own."""
+    return submit_example(ui_server)
+
+
 BrowserFactory = Callable[..., WebDriver]
 
 
