@@ -5,8 +5,9 @@ work and, like every repository, flush and never commit."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlmodel import col
 
 from screening.jobs import Job, JobStatus
@@ -76,13 +77,17 @@ def delivery_counts(store: SqlServiceStore) -> dict[str, int]:
 
 
 def screening_durations(store: SqlServiceStore) -> tuple[int, float]:
-    """(count, total seconds) of the screenings done, from their last start to their finish."""
-    rows = store.session.execute(
-        select(col(ScreeningRow.started_at), col(ScreeningRow.finished_at)).where(
-            col(ScreeningRow.status) == "done",
-            col(ScreeningRow.started_at).is_not(None),
-            col(ScreeningRow.finished_at).is_not(None),
+    """(count, total seconds) of the screenings done, from their last start to their finish: one
+    aggregate query, whatever the number of screenings (each /metrics scrape runs it)."""
+    started, finished = col(ScreeningRow.started_at), col(ScreeningRow.finished_at)
+    seconds: ColumnElement[Any]
+    if store.session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", finished - started)
+    else:  # SQLite keeps ISO text; julianday() reads it, offsets included
+        seconds = (func.julianday(finished) - func.julianday(started)) * 86400.0
+    count, total = store.session.execute(
+        select(func.count(), func.coalesce(func.sum(seconds), 0.0)).where(
+            col(ScreeningRow.status) == "done", started.is_not(None), finished.is_not(None)
         )
-    ).all()
-    total = sum(max((finished - started).total_seconds(), 0.0) for started, finished in rows)
-    return len(rows), total
+    ).one()
+    return int(count), max(float(total), 0.0)

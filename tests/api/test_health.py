@@ -3,6 +3,7 @@ requests by route template and screenings by status."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import socket
 from collections.abc import Iterator
@@ -10,8 +11,15 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import Engine, update
+from sqlmodel import col
 
 from api.app import create_app
+from api.repository import screening_durations
+from screening import jobs
+from screening.storage.db import session_scope
+from screening.storage.service_repository import SqlServiceStore
+from screening.storage.tables import ScreeningRow
 from tests.api.conftest import Service, ServiceFactory, TestClient, api_settings, sqlite_only, wait_done
 from tests.conftest import IN_CI
 
@@ -123,3 +131,28 @@ def test_readyz_is_503_while_the_broker_is_unreachable(make_service: ServiceFact
     # A submission is still stored and accepted; the workers' sweeper enqueues it once the broker is back.
     accepted = service.upload(service.acme)
     assert accepted.status_code == 202 and service.count("screenings") == 1
+
+
+def test_screening_durations_are_summed_by_the_database(network: Engine) -> None:
+    """Known starts and finishes on SQLite and PostgreSQL: the count and sum /metrics reports, with
+    screenings not done (or never started) left out."""
+    now = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    runs = {"a": ("done", 1.5), "b": ("done", 62.25), "c": ("failed", 7.0), "d": ("running", None)}
+    with session_scope(network) as session:
+        store = SqlServiceStore(session)
+        for name, (status, seconds) in runs.items():
+            job, _ = jobs.submit(
+                store,
+                "acme",
+                jobs.Submission(data=b"supplier_name\nX\n", filename=f"{name}.csv", source="upload"),
+            )
+            started = now if seconds is not None or status == "running" else None
+            finished = now + dt.timedelta(seconds=seconds) if seconds is not None else None
+            session.execute(
+                update(ScreeningRow)
+                .where(col(ScreeningRow.id) == job.id)
+                .values(status=status, started_at=started, finished_at=finished)
+            )
+    with session_scope(network) as session:
+        count, total = screening_durations(SqlServiceStore(session))
+    assert count == 2 and total == pytest.approx(63.75, abs=1e-3)
