@@ -8,9 +8,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from screening.ingest import IGNORE, SUPPLIER_FIELDS
 from screening.jobs import MAX_TIER_RANGE
 
 Status = Literal["queued", "running", "done", "failed"]
+
+COLUMNS_HELP = (
+    "Column mapping over the automatic header matching: header as written in the file -> field, one of "
+    + ", ".join(SUPPLIER_FIELDS)
+    + f', or {IGNORE!r} (or "") for a column not used. A header the file lacks, an unknown field or '
+    "two headers given one field is refused with 422 naming it."
+)
 
 
 class SuppliersBody(BaseModel):
@@ -24,6 +32,11 @@ class SuppliersBody(BaseModel):
         le=MAX_TIER_RANGE[1],
         description="Deepest tier traced; default 4.",
     )
+    columns: dict[str, str] | None = Field(
+        default=None,
+        description=COLUMNS_HELP,
+        examples=[{"Lieferant": "supplier_name", "Land": "supplier_country"}],
+    )
 
 
 class UploadForm(BaseModel):
@@ -32,6 +45,11 @@ class UploadForm(BaseModel):
     file: bytes = Field(json_schema_extra={"format": "binary"})
     as_of: dt.date | None = None
     max_tier: int | None = Field(default=None, ge=MAX_TIER_RANGE[0], le=MAX_TIER_RANGE[1])
+    columns: str | None = Field(
+        default=None,
+        description="A JSON object. " + COLUMNS_HELP,
+        examples=['{"Lieferant": "supplier_name", "Land": "supplier_country"}'],
+    )
 
 
 class Accepted(BaseModel):
@@ -62,6 +80,9 @@ class ScreeningStatus(BaseModel):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    columns: dict[str, str] | None = Field(
+        default=None, description="The submission's column mapping (header -> field; empty: not used)."
+    )
 
 
 class ScreeningList(BaseModel):

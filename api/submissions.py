@@ -1,5 +1,7 @@
 """Turning a request body into a `screening.jobs.Submission`: a multipart upload (`file`, optional
-`as_of` and `max_tier` fields) or a JSON supplier list (`{"suppliers": [...], "as_of"?, "max_tier"?}`).
+`as_of`, `max_tier` and `columns` fields) or a JSON supplier list (`{"suppliers": [...], "as_of"?,
+"max_tier"?, "columns"?}`). `columns` maps headers as written to fields over the automatic matching
+(`screening.ingest`): a JSON object, in a form as JSON text.
 
 The file is read once here, so that a file that cannot be read at all is refused at once (422 with the
 reader's message) instead of becoming a failed screening; rows that cannot be used are not refused, they
@@ -34,6 +36,7 @@ class Body:
     source: str  # "upload" (a form's file) or "json" (a JSON body)
     as_of: object = None
     max_tier: object = None
+    columns: object = None  # the column mapping as sent (JSON text in a form, an object in JSON)
 
 
 def media_type(request: Request) -> str:
@@ -66,6 +69,7 @@ async def _read_form(request: Request) -> Body:
             source="upload",
             as_of=form.get("as_of"),
             max_tier=form.get("max_tier"),
+            columns=form.get("columns"),
         )
 
 
@@ -85,6 +89,7 @@ def json_body(raw: bytes) -> Body:
         source="json",
         as_of=payload.get("as_of"),
         max_tier=payload.get("max_tier"),
+        columns=payload.get("columns"),
     )
 
 
@@ -109,6 +114,24 @@ def max_tier_value(value: object) -> int | None:
     raise InputError(f"max_tier {value!r} is not a whole number")
 
 
+def columns_value(value: object) -> dict[str, str] | None:
+    """A column mapping (a JSON object, or its text in a form field) checked for itself; None for none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError):
+            raise InputError(
+                'columns must be a JSON object of header names to fields, e.g. {"Lieferant": "supplier_name"}'
+            ) from None
+    if not isinstance(value, Mapping):
+        raise InputError(
+            'columns must be an object of header names to fields, e.g. {"Lieferant": "supplier_name"}'
+        )
+    return ingest.check_columns(value) or None
+
+
 def option(name: str, in_body: T | None, in_query: T | None) -> T | None:
     """An option given in the body and the query string must agree; either alone is taken."""
     if in_body is not None and in_query is not None and in_body != in_query:
@@ -124,8 +147,10 @@ def submission(
     max_tier: int | None,
     idempotency_key: str | None = None,
 ) -> jobs.Submission:
-    """The submission to store, once the file was found readable (UnreadableFileError otherwise)."""
-    ingest.read_suppliers(body.data, body.filename)
+    """The submission to store, once the file was found readable with its column mapping
+    (UnreadableFileError, or InputError naming a header or field, otherwise)."""
+    columns = columns_value(body.columns)
+    ingest.read_suppliers(body.data, body.filename, columns=columns)
     return jobs.Submission(
         data=body.data,
         filename=body.filename,
@@ -134,4 +159,5 @@ def submission(
         max_tier=4 if max_tier is None else max_tier,
         idempotency_key=idempotency_key,
         submitted_by=submitted_by,
+        columns=columns,
     )

@@ -37,6 +37,14 @@ Columns
     column named exactly that wins, else the first one; the other is kept as an extra column. Money and
     weight columns whose bracketed unit is another currency or unit (``Spend (EUR)``, ``Weight (lb)``)
     are not recognised. Unknown columns are echoed in ``SupplierLine.input`` under their header.
+
+Column mapping (supplier lists)
+    ``columns`` maps a header as written (compared after trimming, collapsing spaces and casefolding)
+    to a canonical field, or to ``""`` / ``"ignore"`` for a column that is not used (it is still echoed
+    under its header). An explicit entry wins over the automatic matching, whatever the header's unit;
+    a column the automatic matcher had given that field is then echoed under its header instead. An
+    unknown field, two headers given one field, or a header the file does not have (or has twice) is
+    an `InputError` naming it. The mapping also decides which row is the header row.
 """
 
 from __future__ import annotations
@@ -50,22 +58,29 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import openpyxl
 
 from screening.codes import normalize_country, normalize_hs, parse_date, parse_money
-from screening.errors import UnreadableFileError
+from screening.errors import InputError, UnreadableFileError
 from screening.model import Company, RowError, SupplierLine
 
 __all__ = [
+    "IGNORE",
+    "SUPPLIER_FIELDS",
+    "AnnotatedFile",
     "IngestResult",
+    "Preview",
     "ShipmentRow",
+    "annotate_suppliers",
+    "check_columns",
     "normalize_header",
+    "preview_suppliers",
     "read_companies",
     "read_shipments",
     "read_suppliers",
@@ -263,10 +278,23 @@ class _Header:
         return [name for name in schema.required if name not in self.index]
 
 
-def _map_header(line: int, cells: Sequence[str], schema: _Schema) -> _Header:
+def _header_key(text: str) -> str:
+    """How a column mapping names a header: trimmed (a BOM too), spaces collapsed, casefolded."""
+    return " ".join(text.strip().lstrip("\ufeff").removeprefix("ï»¿").split()).casefold()
+
+
+def _map_header(
+    line: int, cells: Sequence[str], schema: _Schema, overrides: Mapping[str, str] | None = None
+) -> _Header:
     lookup = schema.lookup()
     parsed = [_split_header(cell) for cell in cells]
-    index: dict[str, int] = {}
+    # Columns the mapping names (header key -> field, "" for not used) are settled before the rest.
+    pinned = {
+        i: overrides[key]
+        for i, cell in enumerate(cells)
+        if overrides and (key := _header_key(cell)) in overrides
+    }
+    index: dict[str, int] = {field: i for i, field in pinned.items() if field}
     rejected: list[tuple[str, str]] = []
     # A column named exactly as the canonical name wins over synonyms; otherwise the first one.
     for exact in (True, False):
@@ -274,7 +302,7 @@ def _map_header(line: int, cells: Sequence[str], schema: _Schema) -> _Header:
             canonical = lookup.get(name)
             if canonical is None or canonical in index or (exact and name != canonical):
                 continue
-            if i in index.values():
+            if i in pinned or i in index.values():
                 continue
             if not _unit_ok(unit, schema.units.get(canonical)):
                 if not exact:
@@ -484,8 +512,9 @@ def _count_outside_quotes(line: str, char: str) -> int:
     return count
 
 
-def _sniff_delimiter(sample: str, schema: _Schema) -> str:
-    """The delimiter that turns a header row into the most recognised column names."""
+def _sniff_delimiter(sample: str, schema: _Schema, named: Collection[str] = ()) -> str:
+    """The delimiter that turns a header row into the most recognised column names (synonyms, or the
+    header keys a column mapping names)."""
     lookup = schema.lookup()
 
     def recognised(delimiter: str) -> int:
@@ -493,7 +522,9 @@ def _sniff_delimiter(sample: str, schema: _Schema) -> str:
         rows = (row for row in reader if any(cell.strip() for cell in row))
         best = 0
         for row in islice(rows, 10):
-            best = max(best, len({lookup[n] for n in map(normalize_header, row) if n in lookup}))
+            known = {lookup[n] for n in map(normalize_header, row) if n in lookup}
+            mapped = {key for key in map(_header_key, row) if key in named}
+            best = max(best, len(known) + len(mapped))
         return best
 
     scores = {d: recognised(d) for d in _DELIMITERS}
@@ -543,21 +574,24 @@ def _open_workbook(source: io.BytesIO | Path, name: str) -> openpyxl.Workbook:
         raise UnreadableFileError(f"{name} cannot be opened as an Excel workbook.") from None
 
 
+def _choose_sheet(sheets: list[Any], sheet: str | None, name: str) -> Any:
+    """The first sheet, or the one named `sheet` (exactly, else the only one equal ignoring case)."""
+    if sheet is None:
+        if not sheets:
+            raise UnreadableFileError(f"{name} has no worksheet.")
+        return sheets[0]
+    exact = [ws for ws in sheets if ws.title == sheet]
+    loose = [ws for ws in sheets if ws.title.strip().casefold() == sheet.strip().casefold()]
+    if not (exact or len(loose) == 1):
+        titles = ", ".join(ws.title for ws in sheets)
+        raise UnreadableFileError(f"{name} has no sheet named {sheet!r}; its sheets are: {titles}.")
+    return (exact or loose)[0]
+
+
 def _sheet_records(workbook: openpyxl.Workbook, sheet: str | None, name: str) -> Iterator[_Record]:
     """Rows of the first (or the named) sheet, numbered as the sheet numbers them; closes the workbook."""
     try:
-        sheets = list(workbook.worksheets)
-        if sheet is None:
-            if not sheets:
-                raise UnreadableFileError(f"{name} has no worksheet.")
-            chosen = sheets[0]
-        else:
-            exact = [ws for ws in sheets if ws.title == sheet]
-            loose = [ws for ws in sheets if ws.title.strip().casefold() == sheet.strip().casefold()]
-            if not (exact or len(loose) == 1):
-                titles = ", ".join(ws.title for ws in sheets)
-                raise UnreadableFileError(f"{name} has no sheet named {sheet!r}; its sheets are: {titles}.")
-            chosen = (exact or loose)[0]
+        chosen = _choose_sheet(list(workbook.worksheets), sheet, name)
         chosen.reset_dimensions()  # writers often record wrong dimensions; read the rows that exist
         try:
             yield from enumerate(chosen.iter_rows(values_only=True), start=1)
@@ -591,23 +625,62 @@ def _header_cells(row: Sequence[object]) -> list[str]:
     return cells
 
 
-def _locate_header(records: Iterator[_Record], schema: _Schema, name: str) -> _Header:
-    """Consume records up to and including the header; raise when no early row has the required columns."""
-    best: tuple[int, _Header, list[str]] | None = None
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """The header row found (or, when no early row has the required columns, the row closest to it)."""
+
+    header: _Header
+    cells: list[str]
+    found: bool
+    replay: list[_Record]  # records already consumed after `header` (only when not found)
+
+
+def _scan_header(
+    records: Iterator[_Record], schema: _Schema, name: str, overrides: _Overrides | None = None
+) -> _Scan:
+    """Consume records up to and including the header (the first row with the required columns and
+    every header the mapping names), or up to ten non-blank rows when there is none (those after the
+    closest row are kept in `replay`); an empty file raises."""
+    best: tuple[tuple[int, int], _Header, list[str]] | None = None
+    top: tuple[int, _Header, list[str]] | None = None  # with a mapping: the row naming most columns
+    consumed: list[_Record] = []
     for seen, (line, row) in enumerate((r for r in records if not _blank(r[1])), start=1):
+        consumed.append((line, row))
         cells = _header_cells(row)
-        header = _map_header(line, cells, schema)
+        header = _map_header(line, cells, schema, overrides.fields if overrides else None)
         found = len(schema.required) - len(header.missing(schema))
-        if found == len(schema.required):
-            return header
-        if best is None or found > best[0]:
-            best = (found, header, cells)
+        keys = [_header_key(cell) for cell in cells]
+        named = len(overrides.fields.keys() & set(keys)) if overrides else 0
+        recognised = len(header.index) + sum(
+            1 for key in keys if overrides and overrides.fields.get(key) == ""
+        )
+        if found == len(schema.required) and named == (len(overrides.fields) if overrides else 0):
+            if top is None or recognised >= top[0]:
+                return _Scan(header, cells, True, [])
+            # A data cell that happens to equal a mapped header: the header is the earlier row.
+            best = ((0, 0), top[1], top[2])
+            break
+        if best is None or (named, found) > best[0]:
+            best = ((named, found), header, cells)
+        if overrides and (top is None or recognised > top[0]):
+            top = (recognised, header, cells)
         if seen >= 10:
             break
     if best is None:
         raise UnreadableFileError(f"{name} is empty.")
     _, header, cells = best
-    raise UnreadableFileError(_missing_message(name, schema, header, cells))
+    return _Scan(header, cells, False, [record for record in consumed if record[0] > header.line])
+
+
+def _locate_header(
+    records: Iterator[_Record], schema: _Schema, name: str, overrides: _Overrides | None = None
+) -> _Header:
+    """Consume records up to and including the header; raise when no early row has the required columns."""
+    scan = _scan_header(records, schema, name, overrides)
+    _check_mapping(overrides, scan.cells, name)
+    if not scan.found:
+        raise UnreadableFileError(_missing_message(name, schema, scan.header, scan.cells))
+    return scan.header
 
 
 @dataclass(frozen=True, slots=True)
@@ -654,8 +727,8 @@ def _row(line: int, row: Sequence[object], header: _Header) -> _Row:
     return _Row(line, values, raw, echo, errors, blank)
 
 
-def _text_source(text: str, name: str, schema: _Schema) -> Iterator[_Record]:
-    delimiter = _sniff_delimiter(text[:_SAMPLE_BYTES], schema)
+def _text_source(text: str, name: str, schema: _Schema, named: Collection[str] = ()) -> Iterator[_Record]:
+    delimiter = _sniff_delimiter(text[:_SAMPLE_BYTES], schema, named)
     return _csv_records(io.StringIO(text, newline=""), delimiter, name)
 
 
@@ -663,29 +736,140 @@ def _text_source(text: str, name: str, schema: _Schema) -> Iterator[_Record]:
 # Supplier lists
 
 
-def read_suppliers(data: bytes, filename: str, *, sheet: str | None = None) -> IngestResult:
-    """A supplier list or bill of materials (CSV, XLSX or JSON) as lines plus row errors.
+SUPPLIER_FIELDS: tuple[str, ...] = _SUPPLIERS.columns  # what a column mapping may name
+IGNORE = "ignore"  # (or "") in a column mapping: the column is not used as any field
 
-    `sheet` selects an XLSX worksheet (default: the first) and is ignored for other formats.
-    Raises `UnreadableFileError` when the file cannot be read at all.
-    """
-    name = _display_name(filename)
-    digest = hashlib.sha256(data).hexdigest()
+
+@dataclass(frozen=True, slots=True)
+class _Overrides:
+    """A checked column mapping: header key -> field ("" for not used), and the header as the mapping
+    wrote it (for messages)."""
+
+    fields: dict[str, str]
+    written: dict[str, str]
+
+
+def check_columns(columns: Mapping[str, object] | None) -> dict[str, str]:
+    """A column mapping (header as written -> field of CONTRACT section 2.3, "" or "ignore") checked
+    for itself, as header -> field with "" for not used; `InputError` names an unknown field, a header
+    given twice, or two headers given one field. Whether the file has the headers is checked on reading."""
+    return dict(_overrides_items(columns))
+
+
+def _overrides_items(columns: Mapping[str, object] | None) -> list[tuple[str, str]]:
+    if columns is None:
+        return []
+    if not isinstance(columns, Mapping):
+        raise InputError("the column mapping must be an object of header names to field names")
+    items: list[tuple[str, str]] = []
+    keys: dict[str, str] = {}
+    given: dict[str, str] = {}
+    allowed = ", ".join(SUPPLIER_FIELDS)
+    for header, value in columns.items():
+        if not isinstance(header, str) or not isinstance(value, str):
+            raise InputError(
+                "the column mapping must map header names to field names (text); "
+                f"{header!r}: {value!r} is not"
+            )
+        written = header.strip()
+        key = _header_key(header)
+        if not key:
+            raise InputError("the column mapping names an empty header")
+        if key in keys:
+            raise InputError(f"the column mapping names the header {keys[key]!r} twice (also as {written!r})")
+        keys[key] = written
+        field = value.strip().casefold()
+        field = "" if field == IGNORE else field
+        if field and field not in SUPPLIER_FIELDS:
+            raise InputError(
+                f"the column mapping gives {written!r} the field {value!r}, which a supplier list does not "
+                f"have; the fields are {allowed} (or {IGNORE!r} for a column not used)"
+            )
+        if field and field in given:
+            raise InputError(
+                f"the column mapping gives both {given[field]!r} and {written!r} the field {field}; "
+                "a field is read from one column"
+            )
+        if field:
+            given[field] = written
+        items.append((written, field))
+    return items
+
+
+def _overrides(columns: Mapping[str, object] | None) -> _Overrides | None:
+    items = _overrides_items(columns)
+    if not items:
+        return None
+    return _Overrides(
+        fields={_header_key(header): field for header, field in items},
+        written={_header_key(header): header for header, _ in items},
+    )
+
+
+def _check_mapping(overrides: _Overrides | None, cells: Sequence[str], name: str) -> None:
+    """Every header the mapping names is in the header row, once."""
+    if overrides is None:
+        return
+    seen: dict[str, int] = {}
+    for cell in cells:
+        key = _header_key(cell)
+        if key:
+            seen[key] = seen.get(key, 0) + 1
+    for key, written in overrides.written.items():
+        count = seen.get(key, 0)
+        if count == 0:
+            found = [cell.strip() for cell in cells if cell.strip()]
+            shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+            raise InputError(
+                f"{name} has no column {written!r} (named in the column mapping); "
+                f"its columns are: {shown or 'no column names'}."
+            )
+        if count > 1:
+            raise InputError(f"{name} has {count} columns named {written!r}; rename one of them to map it.")
+
+
+def _supplier_source(
+    data: bytes, name: str, sheet: str | None, overrides: _Overrides | None
+) -> tuple[_Kind, list[object] | Iterator[_Record]]:
+    """The records of a supplier list (JSON: its items), read after sniffing its format."""
     kind = _kind(data[:_SAMPLE_BYTES], name)
     if kind == "xlsx":
-        records = _sheet_records(_open_workbook(io.BytesIO(data), name), sheet, name)
-        return _suppliers(records, name, digest)
+        return kind, _sheet_records(_open_workbook(io.BytesIO(data), name), sheet, name)
     text = _decode(data, name)
     if not text.strip():
         raise UnreadableFileError(f"{name} is empty.")
     if kind == "json":
-        return _suppliers_json(_parse_json(text, name), name, digest)
-    return _suppliers(_text_source(text, name, _SUPPLIERS), name, digest)
+        return kind, _parse_json(text, name)
+    return kind, _text_source(text, name, _SUPPLIERS, overrides.fields if overrides else ())
 
 
-def read_suppliers_file(path: Path, *, sheet: str | None = None) -> IngestResult:
+def read_suppliers(
+    data: bytes,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> IngestResult:
+    """A supplier list or bill of materials (CSV, XLSX or JSON) as lines plus row errors.
+
+    `sheet` selects an XLSX worksheet (default: the first) and is ignored for other formats. `columns`
+    maps headers as written to fields, over the automatic matching (see "Column mapping" above).
+    Raises `UnreadableFileError` when the file cannot be read at all, `InputError` for a bad mapping.
+    """
+    name = _display_name(filename)
+    digest = hashlib.sha256(data).hexdigest()
+    overrides = _overrides(columns)
+    _, source = _supplier_source(data, name, sheet, overrides)
+    if isinstance(source, list):
+        return _suppliers_json(source, name, digest, overrides)
+    return _suppliers(source, name, digest, overrides)
+
+
+def read_suppliers_file(
+    path: Path, *, sheet: str | None = None, columns: Mapping[str, str] | None = None
+) -> IngestResult:
     """`read_suppliers` on a file; a missing or unreadable path raises `UnreadableFileError`."""
-    return read_suppliers(_read_bytes(path), path.name, sheet=sheet)
+    return read_suppliers(_read_bytes(path), path.name, sheet=sheet, columns=columns)
 
 
 def read_suppliers_records(records: list[object], *, name: str = "request") -> IngestResult:
@@ -695,6 +879,213 @@ def read_suppliers_records(records: list[object], *, name: str = "request") -> I
     """
     canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return _suppliers_json(records, name, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """How a supplier list is read, for a person to check (and correct the column mapping) before
+    submitting it: the header row with the field each column is read as, the first rows as written,
+    and every unusable row or cell."""
+
+    filename: str
+    format: Literal["csv", "xlsx", "json"]
+    sha256: str
+    header_line: int  # the row the headers were read from (0 for JSON: the objects' keys)
+    headers: tuple[str, ...]  # as written; "" for a column without a header
+    fields: tuple[str, ...]  # per header: the field its cells are read as, or "" (not used)
+    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (line, cells as text) of the first rows after the header
+    row_count: int  # non-blank rows after the header
+    line_count: int  # rows that can be screened
+    errors: tuple[RowError, ...]  # as `IngestResult.errors` (none while `problem` is set)
+    problem: str | None  # why the list cannot be screened as mapped (a required column not found)
+
+
+def _display(value: object) -> str:
+    """A cell as text for a person: as `_cell_text`, nested JSON as JSON text."""
+    try:
+        return _cell_text(value)
+    except ValueError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def preview_suppliers(
+    data: bytes,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    rows: int = 10,
+) -> Preview:
+    """The header row with the field each column is read as (the automatic matching, with `columns`
+    over it), the first `rows` non-blank rows after the header, and the errors `read_suppliers` would
+    report. A list whose required columns are not found is no error here: `problem` says what is
+    missing, so that the mapping can be corrected. Raises `UnreadableFileError` for a file that
+    cannot be read at all, `InputError` for a bad mapping (as `read_suppliers`)."""
+    name = _display_name(filename)
+    digest = hashlib.sha256(data).hexdigest()
+    overrides = _overrides(columns)
+    kind, source = _supplier_source(data, name, sheet, overrides)
+    lines: list[SupplierLine] = []
+    errors: list[RowError] = []
+    sample: list[tuple[int, tuple[str, ...]]] = []
+    count = 0
+    if isinstance(source, list):
+        header, cells, found = _json_header(source, name, overrides)
+        for line, item in enumerate(source, start=1):
+            shown = (
+                tuple(_display(item.get(key, _MISSING)) for key in cells) if isinstance(item, dict) else ()
+            )
+            if isinstance(item, dict) and not any(shown):
+                continue
+            count += 1
+            if len(sample) < rows:
+                sample.append((line, shown or (_display(item),)))
+            if found:
+                _json_item(line, item, cells, header, lines, errors)
+    else:
+        scan = _scan_header(source, _SUPPLIERS, name, overrides)
+        _check_mapping(overrides, scan.cells, name)
+        header, cells, found = scan.header, scan.cells, scan.found
+        if found:
+            errors.extend(_unit_errors(header))
+        for line, row in chain(scan.replay, source):
+            if _blank(row):
+                continue
+            count += 1
+            if len(sample) < rows:
+                sample.append((line, tuple(_display(value) for value in row)))
+            if found:
+                _supplier(_row(line, row, header), lines, errors)
+    width = max([len(cells), *(len(shown) for _, shown in sample)])
+    headers = tuple(cells) + ("",) * (width - len(cells))
+    fields = tuple(
+        key if i < len(header.keys) and header.index.get(key := header.keys[i]) == i else ""
+        for i in range(width)
+    )
+    return Preview(
+        filename=name,
+        format="csv" if kind == "text" else kind,
+        sha256=digest,
+        header_line=header.line,
+        headers=tuple(cell.strip() for cell in headers),
+        fields=fields,
+        rows=tuple((line, shown + ("",) * (width - len(shown))) for line, shown in sample),
+        row_count=count,
+        line_count=len(lines),
+        errors=tuple(errors),
+        problem=None if found else _missing_message(name, _SUPPLIERS, header, cells),
+    )
+
+
+ANNOTATION_COLUMN = "tiersight_errors"
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotatedFile:
+    """A supplier list given back with its errors in one more column."""
+
+    data: bytes
+    filename: str
+    format: Literal["csv", "xlsx"]
+
+
+def _notes(errors: Iterable[RowError]) -> dict[int, str]:
+    """Per line, its errors as one text: `column: reason` joined by "; "."""
+    out: dict[int, list[str]] = {}
+    for error in errors:
+        out.setdefault(error.line, []).append(
+            f"{error.column}: {error.message}" if error.column else error.message
+        )
+    return {line: "; ".join(reasons) for line, reasons in out.items()}
+
+
+def annotate_suppliers(
+    data: bytes,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> AnnotatedFile:
+    """The supplier list with one more column, `tiersight_errors`: on each row `read_suppliers`
+    reports, its reasons (`column: reason`, joined by "; "); other rows leave it empty. A workbook
+    comes back as a workbook (the sheet read gets the column; formulas and other sheets are kept),
+    delimited text as UTF-8 text with the file's delimiter, JSON as CSV of the items' fields. Raises
+    as `read_suppliers` does."""
+    name = _display_name(filename)
+    digest = hashlib.sha256(data).hexdigest()
+    overrides = _overrides(columns)
+    stem = Path(name).stem or "suppliers"
+    kind, source = _supplier_source(data, name, sheet, overrides)
+    if isinstance(source, list):
+        notes = _notes(_suppliers_json(source, name, digest, overrides).errors)
+        keys = _json_keys(source)
+        items = [[*keys, ANNOTATION_COLUMN]]
+        for line, item in enumerate(source, start=1):
+            cells = (
+                [_display(item.get(key, _MISSING)) for key in keys]
+                if isinstance(item, dict)
+                else [""] * len(keys)
+            )
+            items.append([*cells, notes.get(line, "")])
+        return AnnotatedFile(_csv_bytes(items, ",", "\r\n", bom=True), f"{stem}-annotated.csv", "csv")
+    if kind == "xlsx":
+        header, _, errors = _read_records(source, name, overrides)
+        return AnnotatedFile(
+            _annotated_workbook(data, name, sheet, header.line, _notes(errors)),
+            f"{stem}-annotated.xlsx",
+            "xlsx",
+        )
+    text = _decode(data, name)
+    delimiter = _sniff_delimiter(text[:_SAMPLE_BYTES], _SUPPLIERS, overrides.fields if overrides else ())
+    records = list(_csv_records(io.StringIO(text, newline=""), delimiter, name))
+    header, _, errors = _read_records(iter(records), name, overrides)
+    notes = _notes(errors)
+    width = max(len(row) for _, row in records)
+    table: list[list[str]] = []
+    for line, row in records:
+        cells = [str(value) for value in row]
+        if line < header.line:  # a title row above the header stays as it is
+            table.append(cells)
+            continue
+        note = ANNOTATION_COLUMN if line == header.line else notes.get(line, "")
+        table.append([*cells, *[""] * (width - len(cells)), note])
+    bom = data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or not _is_utf8(data)
+    suffix = Path(name).suffix if Path(name).suffix.casefold() in (".csv", ".tsv", ".txt", ".tab") else ".csv"
+    newline = "\r\n" if "\r\n" in text[:_SAMPLE_BYTES] else "\n"
+    return AnnotatedFile(_csv_bytes(table, delimiter, newline, bom=bom), f"{stem}-annotated{suffix}", "csv")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_bytes(table: Iterable[Sequence[str]], delimiter: str, newline: str, *, bom: bool) -> bytes:
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator=newline).writerows(table)
+    return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+def _annotated_workbook(
+    data: bytes, name: str, sheet: str | None, header_line: int, notes: dict[int, str]
+) -> bytes:
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data))  # not data_only: formulas are kept as written
+    except Exception:  # openpyxl raises many unrelated types on a malformed workbook
+        raise UnreadableFileError(f"{name} cannot be opened as an Excel workbook.") from None
+    chosen = _choose_sheet(list(workbook.worksheets), sheet, name)
+    column = chosen.max_column + 1
+    chosen.cell(row=header_line, column=column, value=ANNOTATION_COLUMN)
+    for line, note in notes.items():
+        if line != header_line:
+            cell = chosen.cell(row=line, column=column, value=note)
+            cell.data_type = "s"  # text, never a formula
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -729,25 +1120,51 @@ def _parse_json(text: str, name: str) -> list[object]:
     raise UnreadableFileError(f'{name} must hold an array of supplier objects or {{"suppliers": [...]}}.')
 
 
-def _suppliers_json(items: list[object], name: str, digest: str) -> IngestResult:
+def _json_keys(items: list[object]) -> list[str]:
     keys: dict[str, None] = {}
     for item in items:
         if isinstance(item, dict):
             keys.update(dict.fromkeys(str(key) for key in item))
-    header = _map_header(0, list(keys), _SUPPLIERS)
-    if header.missing(_SUPPLIERS) and any(isinstance(item, dict) and item for item in items):
-        raise UnreadableFileError(_missing_message(name, _SUPPLIERS, header, list(keys)))
-    order = list(keys)
+    return list(keys)
+
+
+def _json_header(
+    items: list[object], name: str, overrides: _Overrides | None
+) -> tuple[_Header, list[str], bool]:
+    """The keys of the items as a header row; whether it has the required fields (or nothing to read)."""
+    order = _json_keys(items)
+    header = _map_header(0, order, _SUPPLIERS, overrides.fields if overrides else None)
+    _check_mapping(overrides, order, name)
+    found = not header.missing(_SUPPLIERS) or not any(isinstance(item, dict) and item for item in items)
+    return header, order, found
+
+
+def _json_item(
+    line: int,
+    item: object,
+    order: list[str],
+    header: _Header,
+    lines: list[SupplierLine],
+    errors: list[RowError],
+) -> None:
+    if not isinstance(item, dict):
+        errors.append(
+            RowError(line, "", f"item {line} is {_json_kind(item)}, not an object with supplier fields")
+        )
+        return
+    _supplier(_row(line, [item.get(key, _MISSING) for key in order], header), lines, errors)
+
+
+def _suppliers_json(
+    items: list[object], name: str, digest: str, overrides: _Overrides | None = None
+) -> IngestResult:
+    header, order, found = _json_header(items, name, overrides)
+    if not found:
+        raise UnreadableFileError(_missing_message(name, _SUPPLIERS, header, order))
     errors: list[RowError] = []
     lines: list[SupplierLine] = []
     for line, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            errors.append(
-                RowError(line, "", f"item {line} is {_json_kind(item)}, not an object with supplier fields")
-            )
-            continue
-        row = [item.get(key, _MISSING) for key in order]
-        _supplier(_row(line, row, header), lines, errors)
+        _json_item(line, item, order, header, lines, errors)
     return IngestResult(tuple(lines), tuple(errors), digest, name, dict(header.written))
 
 
@@ -761,13 +1178,22 @@ def _json_kind(value: object) -> str:
     return "a string" if isinstance(value, str) else "an array"
 
 
-def _suppliers(records: Iterator[_Record], name: str, digest: str) -> IngestResult:
-    header = _locate_header(records, _SUPPLIERS, name)
+def _suppliers(
+    records: Iterator[_Record], name: str, digest: str, overrides: _Overrides | None = None
+) -> IngestResult:
+    header, lines, errors = _read_records(records, name, overrides)
+    return IngestResult(tuple(lines), tuple(errors), digest, name, dict(header.written))
+
+
+def _read_records(
+    records: Iterator[_Record], name: str, overrides: _Overrides | None
+) -> tuple[_Header, list[SupplierLine], list[RowError]]:
+    header = _locate_header(records, _SUPPLIERS, name, overrides)
     lines: list[SupplierLine] = []
     errors = _unit_errors(header)
     for line, row in records:
         _supplier(_row(line, row, header), lines, errors)
-    return IngestResult(tuple(lines), tuple(errors), digest, name, dict(header.written))
+    return header, lines, errors
 
 
 def _unit_errors(header: _Header) -> list[RowError]:

@@ -51,6 +51,8 @@ class Submission:
     idempotency_key: str | None = None
     submitted_by: str = "system"
     rescreen_of: str | None = None
+    # header as written -> field (CONTRACT section 2.3) over the automatic matching ("" = not used)
+    columns: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Job:
     updated_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    columns: Mapping[str, str] | None = None  # the submission's column mapping, if it had one
 
     def as_dict(self) -> dict[str, object]:
         """The status document of `GET /v1/screenings/{id}`."""
@@ -94,6 +97,7 @@ class Job:
             "created_at": self.created_at.isoformat(),
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "columns": dict(self.columns) if self.columns else None,
         }
 
 
@@ -182,6 +186,7 @@ def rescreen(store: JobStore, job: Job, submitted_by: str) -> tuple[Job, bool]:
             idempotency_key=rescreen_key(job.id, store.failed_rescreens(job.id)),
             submitted_by=submitted_by,
             rescreen_of=job.id,
+            columns=job.columns,
         ),
     )
 

@@ -1003,7 +1003,7 @@ def run_job(scope: Scope, job_id: str, rules: RuleSet, *, progress_every: float 
             return stores.jobs.job(None, job_id)
         data = stores.jobs.job_input(job_id)
     try:
-        submission = ingest.read_suppliers(data, job.filename)
+        submission = ingest.read_suppliers(data, job.filename, columns=job.columns)
     except InputError as exc:
         with scope() as stores:
             return stores.jobs.fail(job_id, str(exc))

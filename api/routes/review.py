@@ -169,7 +169,7 @@ def _reviewed(stores: services.Stores, tenant: str, screening_id: str) -> _Revie
         lines = {int(line["line"]): line for line in found}
     except (ValueError, KeyError, TypeError) as exc:
         raise InternalError(f"the stored report of screening {job.id} cannot be read: {exc}") from exc
-    submission = ingest.read_suppliers(stores.jobs.job_input(job.id), job.filename)
+    submission = ingest.read_suppliers(stores.jobs.job_input(job.id), job.filename, columns=job.columns)
     suppliers = {line.line: line for line in submission.lines}
     return _Reviewed(job, lines, suppliers, _in_force(services.list_decisions(stores.network, tenant)))
 

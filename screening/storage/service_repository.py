@@ -175,6 +175,7 @@ class SqlServiceStore:
             updated_at=updated,
             started_at=_utc(row.started_at),
             finished_at=_utc(row.finished_at),
+            columns=json.loads(row.column_map) if row.column_map else None,
         )
 
     def add_job(self, tenant: str, submission: Submission, job_id: str, sha256: str) -> tuple[Job, bool]:
@@ -195,6 +196,9 @@ class SqlServiceStore:
             "idempotency_key": submission.idempotency_key,
             "submitted_by": submission.submitted_by,
             "rescreen_of": submission.rescreen_of,
+            "column_map": json.dumps(dict(submission.columns), ensure_ascii=False)
+            if submission.columns
+            else None,
             "lines_total": 0,
             "lines_done": 0,
             "attempts": 0,

@@ -191,6 +191,7 @@ class ScreeningRow(SQLModel, table=True):
     updated_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
     started_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    column_map: str | None = Field(default=None, sa_type=Text)  # the submission's column mapping, JSON
 
 
 class ErpReceiptRow(SQLModel, table=True):
