@@ -1066,7 +1066,9 @@ def rescreen_outdated(stores: Stores, rules: RuleSet) -> list[Job]:
 class AlertStore(Protocol):
     def fan_out(self, tenant: str, screening_id: str, now: dt.datetime) -> int: ...
 
-    def due(self, now: dt.datetime, limit: int = 100) -> list[DueDelivery]: ...
+    def due(
+        self, now: dt.datetime, limit: int = 100, *, webhooks: bool | None = None
+    ) -> list[DueDelivery]: ...
 
     def record_attempt(
         self,
@@ -1079,6 +1081,8 @@ class AlertStore(Protocol):
         delivered: bool,
         next_attempt_at: dt.datetime | None,
     ) -> None: ...
+
+    def redeliver(self, tenant: str, subscription_id: str, delivery_id: int, now: dt.datetime) -> bool: ...
 
 
 PostWebhook = Callable[[str, bytes, dict[str, str]], int]  # url, body, headers -> HTTP status
@@ -1104,7 +1108,7 @@ def deliver_due_webhooks(
     error status, a refused connection, an address the guard refuses) is retried later with backoff
     until the retry period is over. Email subscriptions are left to the mail sender."""
     delivered = retrying = failed = 0
-    for item in store.due(now, limit):
+    for item in store.due(now, limit, webhooks=True):  # not stuck behind emails waiting for a digest
         url = item.subscription.url
         if url is None:
             continue
@@ -1139,6 +1143,17 @@ def deliver_due_webhooks(
     return DeliveryOutcome(delivered, retrying, failed)
 
 
+def redeliver(
+    store: AlertStore, tenant: str, subscription_id: str, delivery_id: int, *, now: dt.datetime
+) -> None:
+    """Send one delivery of the tenant's subscription again: it is pending and due at `now`, and the
+    next delivery round makes the attempt (same event, same `webhook-id`), retried with the usual
+    backoff while the delivery's retry period lasts. Earlier attempts stay listed. NotFoundError when
+    the delivery is not one of the tenant's active subscription's."""
+    if not store.redeliver(tenant, subscription_id, delivery_id, now):
+        raise NotFoundError(f"delivery {delivery_id} of subscription {subscription_id} not found")
+
+
 SendEmail = Callable[[EmailMessage], None]
 
 
@@ -1156,7 +1171,7 @@ def send_due_emails(
     events wait for the daily digest (`digest=True`), one message per subscription. A message that
     cannot be sent is retried with the same backoff as webhooks. Returns the messages sent."""
     batches: dict[str, list[DueDelivery]] = {}
-    for item in store.due(now, limit):
+    for item in store.due(now, limit, webhooks=False):
         address = item.subscription.email
         if address is None:
             continue

@@ -510,14 +510,20 @@ class SqlAlertStore:
         self.session.flush()
         return added
 
-    def due(self, now: dt.datetime, limit: int = 100) -> list[DueDelivery]:
-        rows = self.session.execute(
+    def due(self, now: dt.datetime, limit: int = 100, *, webhooks: bool | None = None) -> list[DueDelivery]:
+        """The pending deliveries due at `now`, oldest first; only webhook ones (`webhooks=True`) or only
+        email ones (`False`), so that neither kind waits behind the other's backlog."""
+        query = (
             select(DeliveryRow, EventRow, SubscriptionRow)
             .join(EventRow, col(EventRow.id) == col(DeliveryRow.event_id))
             .join(SubscriptionRow, col(SubscriptionRow.id) == col(DeliveryRow.subscription_id))
             .where(col(DeliveryRow.status) == "pending", col(DeliveryRow.next_attempt_at) <= now)
-            .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
-            .limit(limit)
+        )
+        if webhooks is not None:
+            target = col(SubscriptionRow.url)
+            query = query.where(target.is_not(None) if webhooks else target.is_(None))
+        rows = self.session.execute(
+            query.order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id)).limit(limit)
         ).all()
         out = []
         for delivery, event, sub in rows:
@@ -571,6 +577,50 @@ class SqlAlertStore:
             )
         )
         self.session.flush()
+
+    def redeliver(self, tenant: str, subscription_id: str, delivery_id: int, now: dt.datetime) -> bool:
+        """Make one delivery of the tenant's active subscription due again at `now` (pending, whatever
+        its status; its attempts stay listed); False when there is no such delivery of the tenant's."""
+        tenant_id = self._service.tenant_id(tenant)
+        if tenant_id is None:
+            return False
+        owned = select(col(SubscriptionRow.id)).where(
+            col(SubscriptionRow.id) == subscription_id,
+            col(SubscriptionRow.tenant_id) == tenant_id,
+            col(SubscriptionRow.active).is_(True),
+        )
+        changed = self.session.execute(
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id) == delivery_id, col(DeliveryRow.subscription_id).in_(owned))
+            .values(status="pending", next_attempt_at=now, delivered_at=None)
+        )
+        self.session.flush()
+        return bool(getattr(changed, "rowcount", 0))
+
+    def remove_subscription(self, tenant: str, subscription_id: str) -> bool:
+        """Deactivate one of the tenant's subscriptions: it takes no new events and its pending deliveries
+        are given up (failed); its delivery log stays. False when it is not an active one of the tenant's."""
+        tenant_id = self._service.tenant_id(tenant)
+        if tenant_id is None:
+            return False
+        changed = self.session.execute(
+            update(SubscriptionRow)
+            .where(
+                col(SubscriptionRow.id) == subscription_id,
+                col(SubscriptionRow.tenant_id) == tenant_id,
+                col(SubscriptionRow.active).is_(True),
+            )
+            .values(active=False)
+        )
+        if not getattr(changed, "rowcount", 0):
+            return False
+        self.session.execute(
+            update(DeliveryRow)
+            .where(col(DeliveryRow.subscription_id) == subscription_id, col(DeliveryRow.status) == "pending")
+            .values(status="failed", next_attempt_at=None)
+        )
+        self.session.flush()
+        return True
 
     def deliveries(self, tenant: str, subscription_id: str) -> list[dict[str, object]]:
         """Every delivery of a subscription with every attempt, newest first."""
