@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -25,6 +25,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -53,6 +54,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _cli_env() -> dict[str, str]:
+    """This environment without any TIERSIGHT_ setting, so the CLI runs on what the tests pass it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERSIGHT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
@@ -76,6 +84,12 @@ class UiServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def for_tenant(self, tenant: str) -> UiServer:
+        """The same server seen with a new API key of `tenant` (created as `tiersight apikey create` does);
+        a test that changes a tenant's state uses its own tenant, so other tests see the demo's."""
+        created = _cli(["apikey", "create", "--tenant", tenant, "--db", self.db_url], _cli_env(), self.folder)
+        return replace(self, api_key=created.strip())
+
 
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
@@ -83,8 +97,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     `tiersight serve` on a free port with screenings run in-process."""
     _browser_paths()
     folder = tmp_path_factory.mktemp("ui")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERSIGHT_")}
-    env["PYTHONPATH"] = str(ROOT)
+    env = _cli_env()
     demo = json.loads(_cli(["demo", "--out", str(folder), "--json"], env, folder))
     db_url = f"sqlite:///{folder / 'demo.db'}"
     assert demo, "the demo printed nothing"
@@ -188,13 +201,16 @@ def new_browser() -> Iterator[BrowserFactory]:
 def login(
     browser: WebDriver, server: UiServer, api_key: str | None = None, *, open_page: bool = True
 ) -> None:
-    """Fill in the login form (opened first unless `open_page` is false: the form on screen is used)."""
+    """Fill in the login form (opened first unless `open_page` is false: the form on screen is used) and
+    send it; returns once the answer is on screen."""
     if open_page:
         browser.get(server.url("/ui/login"))
     field = browser.find_element(By.ID, "api_key")
     field.clear()
     field.send_keys(api_key or server.api_key)
+    page = current_page(browser)
     browser.find_element(By.CSS_SELECTOR, "form[action='/ui/login'] button[type=submit]").click()
+    left(browser, page)  # the next page (or the form again, refused) is the one on screen
 
 
 @pytest.fixture(scope="session")
@@ -216,6 +232,19 @@ def wait_for(
         raise AssertionError(f"not within {timeout:g} s: {what}; at {browser.current_url}:\n{text}") from None
 
 
+def current_page(browser: WebDriver) -> WebElement:
+    """The document now shown, to wait for `left` after a click that posts a form."""
+    return browser.find_element(By.TAG_NAME, "html")
+
+
+def left(browser: WebDriver, page: WebElement, timeout: float = WAIT_S) -> None:
+    """Wait until the browser has replaced `page` with the next document: an element of the next page may
+    be on the old one too (a notice), and finding it there races the navigation."""
+    WebDriverWait(browser, timeout).until(
+        expected_conditions.staleness_of(page), message=f"not within {timeout:g} s: the next page"
+    )
+
+
 def wait_visible(browser: WebDriver, css: str, timeout: float = WAIT_S) -> None:
     WebDriverWait(browser, timeout).until(
         expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)),
@@ -230,10 +259,14 @@ def shot(browser: WebDriver, name: str) -> Path | None:
         return None
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    width = browser.get_window_size()["width"]
+    size = browser.get_window_size()
     height = int(browser.execute_script("return document.documentElement.scrollHeight"))
-    browser.set_window_size(width, min(max(height, 600), 4000))
-    browser.save_screenshot(str(path))
+    browser.set_window_size(size["width"], min(max(height, 600), 4000))
+    browser.execute_script("window.scrollTo(0, 0)")  # the whole page from its top, up to 4,000 px
+    try:
+        browser.save_screenshot(str(path))
+    finally:
+        browser.set_window_size(size["width"], size["height"])  # the browser is shared by later tests
     return path
 
 
