@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from api.deps import RateLimitedCallerDep, RuntimeDep, ScopeDep, TenantDep
+from api.deps import Caller, RateLimitedCallerDep, RuntimeDep, ScopeDep, TenantDep
 from api.errors import NotReady
 from api.reports import report_from_json
 from api.repository import sql, tenant_jobs
+from api.runtime import Runtime
 from api.schemas import (
     Accepted,
     ScreeningList,
@@ -63,12 +64,7 @@ def submit(
         ),
     ] = None,
 ) -> Accepted:
-    if idempotency_key is not None and idempotency_key.startswith(ERP_KEY_PREFIX):
-        raise InputError(f"an Idempotency-Key may not start with {ERP_KEY_PREFIX!r} (kept for ERP webhooks)")
-    if idempotency_key is not None and idempotency_key.startswith(jobs.RESCREEN_KEY_PREFIX):
-        raise InputError(
-            f"an Idempotency-Key may not start with {jobs.RESCREEN_KEY_PREFIX!r} (kept for re-screens)"
-        )
+    check_idempotency_key(idempotency_key)
     new = submission(
         body,
         submitted_by=caller.key_prefix,
@@ -76,6 +72,25 @@ def submit(
         max_tier=option("max_tier", max_tier_value(body.max_tier), max_tier),
         idempotency_key=idempotency_key,
     )
+    job = submit_screening(runtime, caller, new)
+    response.headers["Location"] = location(job.id)
+    return Accepted(id=job.id, status=job.status)
+
+
+def check_idempotency_key(idempotency_key: str | None) -> None:
+    """A caller's own key may not use the prefixes kept for ERP webhooks and re-screens."""
+    if idempotency_key is not None and idempotency_key.startswith(ERP_KEY_PREFIX):
+        raise InputError(f"an Idempotency-Key may not start with {ERP_KEY_PREFIX!r} (kept for ERP webhooks)")
+    if idempotency_key is not None and idempotency_key.startswith(jobs.RESCREEN_KEY_PREFIX):
+        raise InputError(
+            f"an Idempotency-Key may not start with {jobs.RESCREEN_KEY_PREFIX!r} (kept for re-screens)"
+        )
+
+
+def submit_screening(runtime: Runtime, caller: Caller, new: jobs.Submission) -> jobs.Job:
+    """Store the caller's submission as a queued screening (or find the one its idempotency key
+    names), audit it, and once committed run or enqueue it: this route and the web UI's upload page
+    submit through here."""
     with runtime.scope() as stores:
         store = sql(stores)
         store.remember_tenant(caller.tenant, caller.tenant_id)
@@ -85,8 +100,7 @@ def submit(
             store.audit(caller.tenant, caller.key_prefix, "submitted", job.id, detail)
     if created:  # committed: a runner never looks for a job not yet stored
         runtime.runner.dispatch(job.id)
-    response.headers["Location"] = location(job.id)
-    return Accepted(id=job.id, status=job.status)
+    return job
 
 
 @router.get(
