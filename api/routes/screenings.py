@@ -25,6 +25,7 @@ from screening import jobs
 from screening.errors import InputError
 from screening.jobs import MAX_TIER_RANGE
 from screening.report import MEDIA_TYPES, render
+from screening.services import Scope
 
 router = APIRouter(prefix="/v1/screenings", tags=["screenings"])
 
@@ -150,6 +151,12 @@ def get_report(
     scope: ScopeDep,
     format: ReportFormat = "json",
 ) -> Response:
+    return report_download(scope, tenant, screening_id, format)
+
+
+def report_download(scope: Scope, tenant: str, screening_id: str, format: ReportFormat) -> Response:
+    """The report of the tenant's finished screening in a format (409 while it is not done, 404 for
+    an unknown or another tenant's id): this route's answer, and the web UI's download links'."""
     with scope() as stores:
         job = jobs.status(stores.jobs, tenant, screening_id)
         if job.status != "done":
