@@ -28,12 +28,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from api.deps import RateLimitedCallerDep, RuntimeDep, ScopeDep, TenantDep
 from api.errors import NotReady
 from api.repository import sql
 from api.routes.screenings import ScreeningId, location
+from api.runtime import Runtime
 from api.schemas import Status, error_responses
 from screening import ingest, jobs, services
 from screening.decisions import Decision, effective
@@ -159,7 +161,12 @@ class _Reviewed:
         return name_key(supplier.supplier_name, supplier.supplier_country)
 
 
-def _reviewed(stores: services.Stores, tenant: str, screening_id: str) -> _Reviewed:
+def _reviewed(
+    stores: services.Stores,
+    tenant: str,
+    screening_id: str,
+    in_force: dict[str, tuple[Decision, ...]] | None = None,
+) -> _Reviewed:
     job = jobs.status(stores.jobs, tenant, screening_id)
     if job.status != "done":
         raise NotReady(f"screening {job.id} is {job.status}; only a done screening is reviewed")
@@ -171,7 +178,9 @@ def _reviewed(stores: services.Stores, tenant: str, screening_id: str) -> _Revie
         raise InternalError(f"the stored report of screening {job.id} cannot be read: {exc}") from exc
     submission = ingest.read_suppliers(stores.jobs.job_input(job.id), job.filename, columns=job.columns)
     suppliers = {line.line: line for line in submission.lines}
-    return _Reviewed(job, lines, suppliers, _in_force(services.list_decisions(stores.network, tenant)))
+    if in_force is None:
+        in_force = _in_force(services.list_decisions(stores.network, tenant))
+    return _Reviewed(job, lines, suppliers, in_force)
 
 
 def _in_force(decisions: Iterable[Decision]) -> dict[str, tuple[Decision, ...]]:
@@ -260,14 +269,76 @@ def _review_line(reviewed: _Reviewed, number: int, line: Mapping[str, Any]) -> R
 )
 def review(screening_id: ScreeningId, tenant: TenantDep, scope: ScopeDep) -> Review:
     with scope() as stores:
-        reviewed = _reviewed(stores, tenant, screening_id)
-        newer = _newer(sql(stores), tenant, screening_id)
+        return review_of(stores, tenant, screening_id)
+
+
+def review_of(
+    stores: services.Stores,
+    tenant: str,
+    screening_id: str,
+    in_force: dict[str, tuple[Decision, ...]] | None = None,
+) -> Review:
+    """The review of one done screening of `tenant` (the JSON route and the UI's pages show it):
+    NotFoundError for another tenant's, NotReady for one not done. `in_force` (from `decisions_in_force`)
+    saves reading the tenant's decisions again when several screenings are read in one unit of work."""
+    reviewed = _reviewed(stores, tenant, screening_id, in_force)
+    newer = _newer(sql(stores), tenant, screening_id)
     lines = [
         _review_line(reviewed, number, line)
         for number, line in sorted(reviewed.lines.items())
         if _reviewable(line)
     ]
     return Review(screening_id=screening_id, rescreened_by=newer.id if newer else None, lines=lines)
+
+
+def decisions_in_force(stores: services.Stores, tenant: str) -> dict[str, tuple[Decision, ...]]:
+    """The tenant's decisions in force by name key, for `review_of`."""
+    return _in_force(services.list_decisions(stores.network, tenant))
+
+
+def review_heads(store: SqlServiceStore, tenant: str, *, limit: int) -> list[jobs.Job]:
+    """The tenant's done screenings that are the newest of their lineage (no re-screen of them holds
+    it: only failed ones, or none), newest first: the screenings decisions are taken on."""
+    tenant_id = store.tenant_id(tenant)
+    if tenant_id is None:
+        return []
+    child = aliased(ScreeningRow)
+    held = (
+        select(col(child.id))
+        .where(
+            col(child.tenant_id) == tenant_id,
+            col(child.rescreen_of) == col(ScreeningRow.id),
+            col(child.status) != "failed",
+        )
+        .exists()
+    )
+    ids = store.session.execute(
+        select(col(ScreeningRow.id))
+        .where(col(ScreeningRow.tenant_id) == tenant_id, col(ScreeningRow.status) == "done", ~held)
+        .order_by(col(ScreeningRow.created_at).desc(), col(ScreeningRow.id).desc())
+        .limit(limit)
+    ).scalars()
+    found = (store.job(tenant, job_id) for job_id in ids)
+    return [job for job in found if job is not None]
+
+
+def rescreens_running(store: SqlServiceStore, tenant: str, *, limit: int) -> list[jobs.Job]:
+    """The tenant's re-screens still queued or running, newest first (their lineages wait for them)."""
+    tenant_id = store.tenant_id(tenant)
+    if tenant_id is None:
+        return []
+    ids = store.session.execute(
+        select(col(ScreeningRow.id))
+        .where(
+            col(ScreeningRow.tenant_id) == tenant_id,
+            col(ScreeningRow.rescreen_of).is_not(None),
+            col(ScreeningRow.status).in_(("queued", "running")),
+        )
+        .order_by(col(ScreeningRow.created_at).desc())
+        .limit(limit)
+    ).scalars()
+    found = (store.job(tenant, job_id) for job_id in ids)
+    return [job for job in found if job is not None]
 
 
 # -- deciding -------------------------------------------------------------------------------------
@@ -317,15 +388,17 @@ def _described(number: int, decision: Decision) -> str:
     )
 
 
-def _decide(
-    caller: RateLimitedCallerDep,
-    runtime: RuntimeDep,
-    response: Response,
+def record_decisions(
+    runtime: Runtime,
+    tenant: str,
+    actor: str,
     screening_id: str,
     items: Sequence[LineDecisionIn],
-    label: str,
+    label: str = "",
 ) -> Rescreen:
-    """Record `items` and submit one re-screen, in one transaction: a refusal records nothing."""
+    """Record `items` on a done screening of `tenant` (decided by `actor`, a key prefix) and submit one
+    re-screen, in one transaction, then dispatch it: a refusal records nothing. `label` names the items
+    in errors (`decisions[1] (line 3): ...`); the JSON routes and the UI's review page call this."""
 
     def where(index: int) -> str:
         return f"{label}[{index}] (line {items[index].line}): " if label else ""
@@ -333,9 +406,9 @@ def _decide(
     for index, item in enumerate(items):
         _check_shape(item, where(index))
     with runtime.scope() as stores:
-        reviewed = _reviewed(stores, caller.tenant, screening_id)
+        reviewed = _reviewed(stores, tenant, screening_id)
         store = sql(stores)
-        newer = _newer(store, caller.tenant, screening_id)
+        newer = _newer(store, tenant, screening_id)
         if newer is not None:
             raise NotReady(
                 f"screening {screening_id} was re-screened; decide on the newest screening of its "
@@ -348,32 +421,31 @@ def _decide(
             supplier = reviewed.suppliers[item.line]
             decision = services.record_decision(
                 stores.network,
-                caller.tenant,
+                tenant,
                 supplier.supplier_name,
                 supplier.supplier_country,
                 item.action,
                 item.company_id,
-                decided_by=caller.key_prefix,
+                decided_by=actor,
                 note=item.note,
             )
             recorded.append((item.line, decision))
         job = reviewed.job
-        new, created = jobs.rescreen(stores.jobs, job, submitted_by=caller.key_prefix)
+        new, created = jobs.rescreen(stores.jobs, job, submitted_by=actor)
         if not created:  # a concurrent request re-screened it first: this one records nothing
             raise NotReady(
                 f"screening {screening_id} was re-screened meanwhile as {new.id}; decide on {new.id}"
             )
         for number, decision in recorded:
-            store.audit(caller.tenant, caller.key_prefix, "decided", job.id, _described(number, decision))
+            store.audit(tenant, actor, "decided", job.id, _described(number, decision))
         store.audit(
-            caller.tenant,
-            caller.key_prefix,
+            tenant,
+            actor,
             "submitted",
             new.id,
             f"rescreen of {job.id} after {len(recorded)} decision(s)",
         )
     runtime.runner.dispatch(new.id)  # committed first, as for every submission
-    response.headers["Location"] = location(new.id)
     return Rescreen(
         id=new.id,
         status=new.status,
@@ -401,7 +473,9 @@ def decide_line(
     response: Response,
 ) -> Rescreen:
     item = LineDecisionIn(line=line, **body.model_dump())
-    return _decide(caller, runtime, response, screening_id, [item], label="")
+    rescreen = record_decisions(runtime, caller.tenant, caller.key_prefix, screening_id, [item])
+    response.headers["Location"] = location(rescreen.id)
+    return rescreen
 
 
 @router.post(
@@ -418,4 +492,8 @@ def decide_lines(
     runtime: RuntimeDep,
     response: Response,
 ) -> Rescreen:
-    return _decide(caller, runtime, response, screening_id, body.decisions, label="decisions")
+    rescreen = record_decisions(
+        runtime, caller.tenant, caller.key_prefix, screening_id, body.decisions, label="decisions"
+    )
+    response.headers["Location"] = location(rescreen.id)
+    return rescreen
