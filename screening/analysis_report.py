@@ -8,6 +8,7 @@ cells a spreadsheet would read as a formula are neutralised as in the screening 
 The HTML page is self-contained, like the screening report: inline CSS and inline SVG charts whose
 geometry is computed here (`sankey_layout`, `bar_layout`), no script, no font and no asset fetched,
 every value autoescaped. Each chart has a text alternative and its numbers are also in a table.
+`render_fragment` gives the same summary and sections for another page to embed (the web UI's).
 """
 
 from __future__ import annotations
@@ -490,46 +491,56 @@ def _fmt_num(value: float) -> str:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def html_environment() -> jinja2.Environment:
+    """The templates' environment with the charts' filters (`money`, `compact`, `grouped`, `num`) and
+    `bars_text`: shared by every rendering that draws `_charts.html.j2`'s charts (the scenario's too)."""
     env = template_environment()
     env.filters["money"] = _fmt_money
     env.filters["compact"] = compact_money
     env.filters["grouped"] = "{:,}".format
     env.filters["num"] = _fmt_num
+    env.globals["bars_text"] = _bars_text
     return env
+
+
+def _html_context(result: Analysis, *, rules_version: str) -> dict[str, object]:
+    """What the page and the fragment draw: the chart layouts and the tables' rows with their shares."""
+    traded = bool(result.by_tier_origin)
+    return {
+        "a": result,
+        "into": f"into {result.destination}" if result.destination else "into any destination",
+        "rules_version": rules_version,
+        "traded": traded,
+        "total_usd": sum(total.value_usd for total in result.by_region),
+        "total_shipments": sum(total.shipments for total in result.by_region),
+        "sankey": tier_sankey(result.by_tier_region, product=result.product, destination=result.destination)
+        if traded
+        else None,
+        "sankey_text": _sankey_text(result) if traded else "",
+        "region_chart": _region_bars(result),
+        "kind_chart": _kind_bars(result),
+        "industry_chart": _industry_bars(result),
+        "regions": _shares((0, t.region, t.value_usd, t.shipments) for t in result.by_region),
+        "tier_regions": _shares((c.tier, c.region, c.value_usd, c.shipments) for c in result.by_tier_region),
+        "tier_origins": _shares((c.tier, c.origin, c.value_usd, c.shipments) for c in result.by_tier_origin),
+        "tier_kinds": _shares((k.tier, k.kind, k.value_usd, k.shipments) for k in result.by_tier_kind),
+        "exports_colour": EXPORTS_COLOUR,
+        "traced_colour": TRACED_COLOUR,
+    }
 
 
 def render_html(result: Analysis, *, rules_version: str) -> bytes:
     """A self-contained page: the flow from origin regions through the tiers to the product, value by
     region per tier and by input kind, top tier-1 suppliers, concentration and the industries view."""
-    traded = bool(result.by_tier_origin)
-    by_region_total = sum(total.value_usd for total in result.by_region)
-    page = (
-        _environment()
-        .get_template("analysis.html.j2")
-        .render(
-            a=result,
-            rules_version=rules_version,
-            traded=traded,
-            total_usd=by_region_total,
-            total_shipments=sum(total.shipments for total in result.by_region),
-            sankey=tier_sankey(result.by_tier_region, product=result.product, destination=result.destination)
-            if traded
-            else None,
-            sankey_text=_sankey_text(result) if traded else "",
-            region_chart=_region_bars(result),
-            kind_chart=_kind_bars(result),
-            industry_chart=_industry_bars(result),
-            regions=_shares((0, t.region, t.value_usd, t.shipments) for t in result.by_region),
-            tier_regions=_shares((c.tier, c.region, c.value_usd, c.shipments) for c in result.by_tier_region),
-            tier_origins=_shares((c.tier, c.origin, c.value_usd, c.shipments) for c in result.by_tier_origin),
-            tier_kinds=_shares((k.tier, k.kind, k.value_usd, k.shipments) for k in result.by_tier_kind),
-            bars_text=_bars_text,
-            exports_colour=EXPORTS_COLOUR,
-            traced_colour=TRACED_COLOUR,
-        )
-    )
-    return page.encode("utf-8")
+    template = html_environment().get_template("analysis.html.j2")
+    return template.render(_html_context(result, rules_version=rules_version)).encode("utf-8")
+
+
+def render_fragment(result: Analysis, *, rules_version: str) -> str:
+    """The page's summary and sections as a fragment of another HTML page (headings from h2, every value
+    escaped; the page brings the styles of `_charts.css`): what the web UI's analyze page shows."""
+    template = html_environment().get_template("_analysis_fragment.html.j2")
+    return template.render(_html_context(result, rules_version=rules_version))
 
 
 FORMATS: tuple[str, ...] = ("csv", "html")

@@ -1,9 +1,17 @@
-"""Renderings of a what-if scenario (`tiersight scenario`): the JSON form and the text an analyst reads."""
+"""Renderings of a what-if scenario (`tiersight scenario`): the JSON form, the text an analyst reads,
+and HTML: a self-contained page (`render_html`) and the same sections as a fragment of another page
+(`render_fragment`, the web UI's what-if page). The HTML draws the value at risk by company as a bar
+chart with analysis_report's layout (inline SVG, a title and a description, its numbers also in the
+table), each company's evidence path hop by hop as nested `<details>`, and the alternative suppliers
+of each restricted code, those that depend on the origin themselves marked and ranked last."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import json
+from dataclasses import asdict, dataclass
 
+from screening.analysis_report import BarChart, bar_layout, html_environment
+from screening.model import PathStep
 from screening.report import step_to_dict
 from screening.scenario import Exposure, Scenario
 
@@ -44,6 +52,11 @@ def scenario_to_dict(result: Scenario, *, rules_version: str) -> dict[str, objec
             for item in result.inputs
         ],
     }
+
+
+def render_json(result: Scenario, *, rules_version: str) -> bytes:
+    text = json.dumps(scenario_to_dict(result, rules_version=rules_version), indent=2, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
 
 
 def render_text(result: Scenario) -> str:
@@ -88,3 +101,79 @@ def render_text(result: Scenario) -> str:
                 + caveat
             )
     return "\n".join(lines)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+# The chart's bars are coloured by the company's lowest tier of dependency (4 and above share one).
+TIER_COLOURS: dict[int, str] = {1: "#b2182b", 2: "#e08214", 3: "#2166ac", 4: "#762a83"}
+CHART_COMPANIES = 15  # bars in the chart; the table lists every company of the result
+CHART_LABEL = 34  # characters of a company's name in the chart (the table has the whole name)
+
+
+def tier_colour(tier: int) -> str:
+    return TIER_COLOURS[min(max(tier, 1), max(TIER_COLOURS))]
+
+
+def _short(text: str, size: int = CHART_LABEL) -> str:
+    return text if len(text) <= size else text[: size - 1].rstrip() + "\u2026"
+
+
+def exposure_chart(result: Scenario, *, limit: int = CHART_COMPANIES) -> BarChart:
+    """Value at risk of the most exposed companies, one bar each, coloured by their lowest tier."""
+    where = f" in {result.destination}" if result.destination else ""
+    bars = [
+        (_short(item.name or item.company_id), item.value_at_risk_usd, tier_colour(item.tier))
+        for item in result.exposures[:limit]
+    ]
+    return bar_layout([(f"Value at risk by company{where}", bars)], label_width=280.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One hop of an evidence path as the page tells it: who shipped what to whom."""
+
+    step: PathStep
+    recipient: str  # the company that received the shipment (the exposed company at tier 1)
+    restricted: bool  # the last hop: the shipment of the restricted goods
+
+
+def hops(item: Exposure) -> list[Hop]:
+    recipient = item.name or item.company_id
+    out: list[Hop] = []
+    for index, step in enumerate(item.path):
+        out.append(Hop(step, recipient, index == len(item.path) - 1))
+        recipient = step.name or step.company_id
+    return out
+
+
+def _legend(result: Scenario) -> list[tuple[str, str]]:
+    tiers = sorted({min(item.tier, max(TIER_COLOURS)) for item in result.exposures[:CHART_COMPANIES]})
+    last = max(TIER_COLOURS)
+    return [(f"tier {t}" + (" and above" if t == last else ""), TIER_COLOURS[t]) for t in tiers]
+
+
+def _html_context(result: Scenario, *, rules_version: str) -> dict[str, object]:
+    return {
+        "s": result,
+        "goods": "HS " + ", ".join(result.hs) if result.hs else "all goods",
+        "where": f" in {result.destination}" if result.destination else "",
+        "rules_version": rules_version,
+        "chart": exposure_chart(result) if result.exposures else None,
+        "chart_count": min(len(result.exposures), CHART_COMPANIES),
+        "legend": _legend(result),
+        "hops": hops,
+    }
+
+
+def render_html(result: Scenario, *, rules_version: str) -> bytes:
+    """A self-contained page (inline CSS and SVG, no script, nothing fetched)."""
+    template = html_environment().get_template("scenario.html.j2")
+    return template.render(_html_context(result, rules_version=rules_version)).encode("utf-8")
+
+
+def render_fragment(result: Scenario, *, rules_version: str) -> str:
+    """The page's summary and sections as a fragment of another HTML page (headings from h2, every
+    value escaped; the page brings the styles of `_charts.css`)."""
+    template = html_environment().get_template("_scenario_fragment.html.j2")
+    return template.render(_html_context(result, rules_version=rules_version))

@@ -25,6 +25,7 @@ from screening.analysis_report import (
     compact_money,
     region_order,
     render,
+    render_fragment,
     render_html,
     tier_sankey,
 )
@@ -407,3 +408,28 @@ def test_analyze_command_writes_the_html_page(network: dict[str, Path], tmp_path
     assert "http://" not in page and "<script" not in page
     missing = run("analyze", *args, "--format", "html", cwd=tmp_path)
     assert missing.returncode == 2 and "--format needs --out FILE" in missing.stderr
+
+
+# --- the fragment the web UI embeds ------------------------------------------------------------------
+
+
+def test_the_fragment_is_the_pages_summary_and_sections_without_its_frame() -> None:
+    result = sample(origin="CN")
+    page = page_of(result)
+    fragment = render_fragment(result, rules_version="rules-v7")
+    for frame in ("<!DOCTYPE", "<html", "<head", "<body", "<style", "<h1", "<main", "<header"):
+        assert frame not in fragment, frame
+    assert fragment.startswith('<div class="analysis">')
+    main = page[page.index("<main>") + len("<main>") : page.index("</main>")].strip()
+    assert main in fragment  # the sections, as the page draws them
+    header = page[page.index("</h1>") + len("</h1>") : page.index("</header>")].strip()
+    assert header in fragment  # the summary: method and parameters
+    levels = [int(level) for level in re.findall(r"<h([1-6])[ >]", fragment)]
+    assert min(levels) == 2
+    assert HOSTILE not in fragment and "&lt;script&gt;alert(1)&lt;/script&gt;" in fragment
+
+
+def test_every_table_of_the_page_scrolls_inside_its_own_box() -> None:
+    page = page_of(sample())
+    assert page.count('<div class="table-wrap">\n<table>') == page.count("<table>") == 7
+    assert ".table-wrap { overflow-x: auto;" in page
