@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -237,19 +237,40 @@ def current_page(browser: WebDriver) -> WebElement:
     return browser.find_element(By.TAG_NAME, "html")
 
 
+def _detached(exc: WebDriverException) -> bool:
+    """Chromium's way of saying an element's document was replaced, besides StaleElementReference."""
+    return isinstance(exc, StaleElementReferenceException) or "does not belong to the document" in str(exc)
+
+
 def left(browser: WebDriver, page: WebElement, timeout: float = WAIT_S) -> None:
     """Wait until the browser has replaced `page` with the next document: an element of the next page may
     be on the old one too (a notice), and finding it there races the navigation."""
-    WebDriverWait(browser, timeout).until(
-        expected_conditions.staleness_of(page), message=f"not within {timeout:g} s: the next page"
-    )
+
+    def replaced(_browser: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException as exc:
+            if _detached(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(browser, timeout).until(replaced, message=f"not within {timeout:g} s: the next page")
 
 
 def wait_visible(browser: WebDriver, css: str, timeout: float = WAIT_S) -> None:
-    WebDriverWait(browser, timeout).until(
-        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)),
-        message=f"not within {timeout:g} s: {css} visible",
-    )
+    """Wait for an element to be shown; one found as its page is being replaced is looked for again."""
+    visible = expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+
+    def shown(driver: WebDriver) -> object:
+        try:
+            return visible(driver)
+        except WebDriverException as exc:
+            if _detached(exc):
+                return False
+            raise
+
+    WebDriverWait(browser, timeout).until(shown, message=f"not within {timeout:g} s: {css} visible")
 
 
 def shot(browser: WebDriver, name: str) -> Path | None:
