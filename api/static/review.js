@@ -23,33 +23,22 @@
 
   const notice = document.getElementById("review-notice");
   if (!notice || notice.dataset.finished === "true") return;
-  const id = notice.dataset.rescreen;
-  async function poll() {
-    try {
-      const response = await fetch("/ui/screenings/status.json?ids=" + encodeURIComponent(id), { credentials: "same-origin" });
-      if (response.ok) {
-        const [s] = (await response.json()).screenings;
-        if (s) {
-          notice.querySelector("[data-field=status]").textContent = s.status + (s.finished ? "" : ` (${s.progress})`);
-          if (s.finished) {
-            notice.dataset.finished = "true";
-            const next = notice.querySelector("[data-field=next]");
-            next.textContent = "";
-            if (s.status === "done") {
-              const link = document.createElement("a");
-              link.href = window.location.href;
-              link.textContent = "Reload the queue to review its lines";
-              next.appendChild(link);
-              next.appendChild(document.createTextNode("."));
-            }
-            return;
-          }
-        }
+  window.tiersight.follow(
+    () => (notice.dataset.finished === "true" ? [] : [notice.dataset.rescreen]),
+    (s) => {
+      notice.querySelector("[data-field=status]").textContent = s.status + (s.finished ? "" : ` (${s.progress})`);
+      if (!s.finished) return;
+      notice.dataset.finished = "true";
+      const next = notice.querySelector("[data-field=next]");
+      next.textContent = "";
+      if (s.status === "done") {
+        const link = document.createElement("a");
+        link.href = window.location.href;
+        link.textContent = "Reload the queue to review its lines";
+        next.appendChild(link);
+        next.appendChild(document.createTextNode("."));
       }
-    } catch (error) {
-      // the server restarting: try again at the next tick
-    }
-    setTimeout(poll, 1500);
-  }
-  setTimeout(poll, 1000);
+    },
+    1000,
+  );
 })();

@@ -12,6 +12,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from screening.report import MEDIA_TYPES
+from tests.conftest import ROOT
 from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
@@ -218,3 +219,30 @@ def test_an_unknown_or_another_tenants_screening_is_the_404_page(
         download = client.get(f"/ui/screenings/{made_up}/report.csv")
         assert download.status_code == 404 and "text/html" in download.headers["content-type"]
         assert client.get(f"/ui/screenings/{example_screening}").status_code == 200
+
+
+def test_a_report_not_ready_shows_its_progress_and_then_the_report(
+    browser: WebDriver, ui_server: UiServer
+) -> None:
+    """Three lists submitted at once to two in-process workers: the third is queued or running when its
+    page opens, and the page follows it to the report without a reload by hand."""
+    data = (ROOT / "examples" / "suppliers.csv").read_bytes()
+    headers = {"Authorization": f"Bearer {ui_server.api_key}"}
+    ids = []
+    for _ in range(3):
+        answer = httpx.post(
+            ui_server.url("/v1/screenings"),
+            files={"file": ("suppliers.csv", data, "text/csv")},
+            headers=headers,
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
+        ids.append(answer.json()["id"])
+    browser.get(ui_server.url(f"/ui/screenings/{ids[-1]}"))
+    pending = browser.find_element(By.ID, "pending")
+    assert pending.get_attribute("data-status") in ("queued", "running")
+    assert "Its report appears here when it is done" in pending.text
+    assert unlabelled_controls(browser) == []
+    wait_for(browser, lambda b: b.find_elements(By.ID, "summary-title"), "the report, once done", timeout=120)
+    assert browser.find_elements(By.ID, "pending") == []
+    assert browser.current_url.endswith(f"/ui/screenings/{ids[-1]}")
