@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import CallerDep, ScopeDep, TenantDep
@@ -98,13 +98,22 @@ def unsubscribe(stores: services.Stores, tenant: str, actor: str, subscription_i
     store.audit(tenant, actor, "unsubscribed", sub.id, sub.url or sub.email or "")
 
 
-def delivery_log(stores: services.Stores, tenant: str, subscription_id: str) -> list[Delivery]:
-    """Every delivery to the subscription with every attempt, newest first; NotFoundError for another
-    tenant's or an unknown subscription (a deleted one keeps its log)."""
+def delivery_log(
+    stores: services.Stores,
+    tenant: str,
+    subscription_id: str,
+    *,
+    limit: int | None = None,
+    before: int | None = None,
+) -> list[Delivery]:
+    """The deliveries to the subscription with every attempt, newest first (all, or the `limit` newest
+    with an id below `before`); NotFoundError for another tenant's or an unknown subscription (a deleted
+    one keeps its log)."""
     alerts, _ = _stores(stores)
     if alerts.subscription(tenant, subscription_id) is None:
         raise NotFoundError(f"subscription {subscription_id} not found")
-    return [Delivery.model_validate(entry) for entry in alerts.deliveries(tenant, subscription_id)]
+    found = alerts.deliveries(tenant, subscription_id, limit=limit, before=before)
+    return [Delivery.model_validate(entry) for entry in found]
 
 
 def redeliver_one(
@@ -120,7 +129,7 @@ def redeliver_one(
     if not sub.active:
         raise NotReady(f"subscription {subscription_id} was deleted; its deliveries are not sent again")
     services.redeliver(alerts, tenant, subscription_id, delivery_id, now=dt.datetime.now(dt.UTC))
-    found = next(d for d in delivery_log(stores, tenant, subscription_id) if d.id == delivery_id)
+    (found,) = delivery_log(stores, tenant, subscription_id, limit=1, before=delivery_id + 1)  # this one
     store.audit(
         tenant,
         actor,
@@ -190,11 +199,22 @@ def delete_subscription(caller: CallerDep, scope: ScopeDep, subscription_id: Sub
     "/{subscription_id}/deliveries",
     response_model=list[Delivery],
     responses=error_responses(401, 404),
-    summary="Every delivery to a subscription, newest first, with every attempt",
+    summary="The deliveries to a subscription, newest first, with every attempt (all, or a page)",
 )
-def deliveries(tenant: TenantDep, scope: ScopeDep, subscription_id: SubscriptionId) -> list[Delivery]:
+def deliveries(
+    tenant: TenantDep,
+    scope: ScopeDep,
+    subscription_id: SubscriptionId,
+    limit: Annotated[
+        int | None, Query(ge=1, le=1000, description="At most this many, the newest first; default all.")
+    ] = None,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=2**62, description="Only deliveries with a lower id (the next page)."),
+    ] = None,
+) -> list[Delivery]:
     with scope() as stores:
-        return delivery_log(stores, tenant, subscription_id)
+        return delivery_log(stores, tenant, subscription_id, limit=limit, before=before)
 
 
 @router.post(

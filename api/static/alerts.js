@@ -25,7 +25,7 @@
   async function refresh() {
     rounds += 1;
     try {
-      const response = await fetch(window.location.pathname, { credentials: "same-origin" });
+      const response = await fetch(window.location.pathname + window.location.search, { credentials: "same-origin" });
       if (response.ok && response.headers.get("content-type").startsWith("text/html")) {
         const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
         for (const log of document.querySelectorAll("details.log[data-log]")) {

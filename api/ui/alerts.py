@@ -28,6 +28,7 @@ from api.ui.pages import env, render
 from api.ui.session import CsrfSessionDep, UiSession, UiSessionDep
 from screening.alerts import EVENT_TYPES, SEVERITIES, Subscription
 from screening.errors import InputError
+from screening.storage.service_repository import SqlAlertStore
 
 router = APIRouter(prefix="/ui")
 
@@ -56,6 +57,8 @@ class Entry:
     deliveries: list[Delivery]
     total: int
     live: bool  # a webhook delivery is due within SOON: worth refreshing the log
+    before: int | None = None  # the page shows deliveries older than this id (None: the newest)
+    older: int | None = None  # the id below which the next page starts, when there are older ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ def _page(
     *,
     notice: str | None = None,
     focus: str | None = None,
+    before: int | None = None,
     draft: Draft | None = None,
     error: str | None = None,
     status_code: int = 200,
@@ -91,9 +95,15 @@ def _page(
     now = dt.datetime.now(dt.UTC)
     entries = []
     with runtime.scope() as stores:
+        alerts = stores.alerts
+        assert isinstance(alerts, SqlAlertStore)
         for sub in active_subscriptions(stores, session.tenant):
-            log = delivery_log(stores, session.tenant, sub.id)
-            entries.append(Entry(sub, log[:DELIVERIES_SHOWN], len(log), _live(sub, log, now)))
+            start = before if sub.id == focus else None
+            log = delivery_log(stores, session.tenant, sub.id, limit=DELIVERIES_SHOWN + 1, before=start)
+            shown = log[:DELIVERIES_SHOWN]
+            older = shown[-1].id if len(log) > DELIVERIES_SHOWN else None
+            total = alerts.delivery_count(session.tenant, sub.id)
+            entries.append(Entry(sub, shown, total, _live(sub, shown, now), start, older))
     return render(
         request,
         "alerts.html.j2",
@@ -120,8 +130,10 @@ def alerts_page(
     runtime: RuntimeDep,
     notice: Annotated[str | None, Query(max_length=20)] = None,
     sub: Annotated[str | None, Query(max_length=64)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> HTMLResponse:
-    return _page(request, runtime, session, notice=notice, focus=sub)
+    """`sub` opens that subscription's log; with `before`, at its deliveries older than that id."""
+    return _page(request, runtime, session, notice=notice, focus=sub, before=before)
 
 
 @router.post("/alerts/subscriptions")

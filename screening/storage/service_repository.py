@@ -622,21 +622,45 @@ class SqlAlertStore:
         self.session.flush()
         return True
 
-    def deliveries(self, tenant: str, subscription_id: str) -> list[dict[str, object]]:
-        """Every delivery of a subscription with every attempt, newest first."""
+    def delivery_count(self, tenant: str, subscription_id: str) -> int:
+        """How many deliveries the subscription's log holds (0 for another tenant's)."""
+        if self.subscription(tenant, subscription_id) is None:
+            return 0
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(DeliveryRow)
+                .where(col(DeliveryRow.subscription_id) == subscription_id)
+            ).scalar_one()
+        )
+
+    def deliveries(
+        self, tenant: str, subscription_id: str, *, limit: int | None = None, before: int | None = None
+    ) -> list[dict[str, object]]:
+        """The deliveries of a subscription with every attempt, newest first: all of them, or the `limit`
+        newest whose id is below `before` (a page of a long log)."""
         if self.subscription(tenant, subscription_id) is None:
             return []
-        rows = self.session.execute(
+        query = (
             select(DeliveryRow, EventRow)
             .join(EventRow, col(EventRow.id) == col(DeliveryRow.event_id))
             .where(col(DeliveryRow.subscription_id) == subscription_id)
-            .order_by(col(DeliveryRow.id).desc())
-        ).all()
+        )
+        if before is not None:
+            query = query.where(col(DeliveryRow.id) < before)
+        query = query.order_by(col(DeliveryRow.id).desc())
+        rows = self.session.execute(query if limit is None else query.limit(limit)).all()
+        if not rows:
+            return []
+        newest, oldest = rows[0][0].id, rows[-1][0].id
         attempts_of: dict[int, list[DeliveryAttemptRow]] = defaultdict(list)
-        for attempt in self.session.execute(  # every attempt in one query, not one per delivery
+        for attempt in self.session.execute(  # the page's attempts in one query, not one per delivery
             select(DeliveryAttemptRow)
             .join(DeliveryRow, col(DeliveryRow.id) == col(DeliveryAttemptRow.delivery_id))
-            .where(col(DeliveryRow.subscription_id) == subscription_id)
+            .where(
+                col(DeliveryRow.subscription_id) == subscription_id,
+                col(DeliveryRow.id).between(oldest, newest),
+            )
             .order_by(col(DeliveryAttemptRow.id))
         ).scalars():
             attempts_of[attempt.delivery_id].append(attempt)

@@ -183,3 +183,40 @@ def test_a_deleted_subscription_takes_no_event_and_keeps_its_log(service: Servic
     screen(service, service.acme)  # no new delivery to the deleted subscription
     assert len(log(service, service.acme, sub)) == 1
     assert ("unsubscribed", sub, HOOK) in audit(service)
+
+
+def test_the_delivery_log_reads_in_pages_newest_first(service: Service) -> None:
+    sub_id = subscribe(
+        service, service.acme, url=HOOK, events=["screening.completed", "flag.raised"], min_severity="low"
+    )
+    for _ in range(2):
+        screen(service, service.acme)
+    deliver(service, status=500)  # one failed attempt each, kept in every page
+    whole = log(service, service.acme, sub_id)
+    assert len(whole) >= 4 and [d["id"] for d in whole] == sorted((d["id"] for d in whole), reverse=True)
+    pages, before = [], None
+    for _ in range(len(whole) + 1):  # a page that ignored `before` would come back forever
+        params: dict[str, int] = {"limit": 3} | ({"before": before} if before else {})
+        response = service.client.get(
+            f"/v1/subscriptions/{sub_id}/deliveries", params=params, headers=service.acme.headers
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        if not page:
+            break
+        assert len(page) <= 3
+        pages.extend(page)
+        before = page[-1]["id"]
+    else:
+        raise AssertionError("the pages never ended")
+    assert pages == whole  # the same deliveries, attempts and all, in the same order
+    assert all(len(d["attempts"]) == 1 for d in pages)
+    for bad in ({"limit": 0}, {"limit": 1001}, {"before": 0}):
+        response = service.client.get(
+            f"/v1/subscriptions/{sub_id}/deliveries", params=bad, headers=service.acme.headers
+        )
+        assert response.status_code == 422, (bad, response.text)
+    with scope_factory(service.engine)() as stores:
+        assert isinstance(stores.alerts, SqlAlertStore)
+        assert stores.alerts.delivery_count("acme", sub_id) == len(whole)
+        assert stores.alerts.delivery_count("globex", sub_id) == 0  # another tenant's: nothing
