@@ -21,7 +21,7 @@ from functools import cache
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -277,6 +277,54 @@ def _result_page(
     )
 
 
+def analyze_query(
+    product: Text = None,
+    destination: Text = None,
+    origin: Text = None,
+    tiers: Text = None,
+    as_of: Text = None,
+    since: Text = None,
+) -> dict[str, str | None]:
+    """The analyze page's query parameters as sent (None: not sent); its download takes the same."""
+    return {
+        "product": product,
+        "destination": destination,
+        "origin": origin,
+        "tiers": tiers,
+        "as_of": as_of,
+        "since": since,
+    }
+
+
+AnalyzeQueryDep = Annotated[dict[str, str | None], Depends(analyze_query)]
+
+
+def scenario_query(
+    origin: Text = None,
+    hs: Text = None,
+    destination: Text = None,
+    max_tier: Text = None,
+    as_of: Text = None,
+    since: Text = None,
+    top: Text = None,
+    company: Annotated[list[str] | None, Query(max_length=2000)] = None,
+) -> tuple[dict[str, str | None], list[str]]:
+    """The what-if page's query parameters as sent, and its company filter; its download takes the same."""
+    fields = {
+        "origin": origin,
+        "hs": hs,
+        "destination": destination,
+        "max_tier": max_tier,
+        "as_of": as_of,
+        "since": since,
+        "top": top,
+    }
+    return fields, _companies(company)
+
+
+ScenarioQueryDep = Annotated[tuple[dict[str, str | None], list[str]], Depends(scenario_query)]
+
+
 @cache
 def _charts_css() -> str:
     return analysis_report.html_environment().get_template("_charts.css").render()
@@ -291,20 +339,10 @@ def charts_css() -> Response:
 
 @router.get("/analyze", response_class=HTMLResponse)
 def analyze_page(
-    request: Request,
-    session: UiSessionDep,
-    runtime: RuntimeDep,
-    product: Text = None,
-    destination: Text = None,
-    origin: Text = None,
-    tiers: Text = None,
-    as_of: Text = None,
-    since: Text = None,
+    request: Request, session: UiSessionDep, runtime: RuntimeDep, asked: AnalyzeQueryDep
 ) -> HTMLResponse:
-    submitted = product is not None
-    typed = _typed(
-        product=product, destination=destination, origin=origin, tiers=tiers, as_of=as_of, since=since
-    )
+    submitted = asked["product"] is not None
+    typed = _typed(**asked)
     form = Form(
         {**typed, "tiers": typed["tiers"] or "2"} if submitted else {"destination": "US", "tiers": "2"}
     )
@@ -327,21 +365,11 @@ def analyze_page(
 
 @router.get("/analyze/analysis.{fmt}")
 def analyze_download(
-    session: UiSessionDep,
-    runtime: RuntimeDep,
-    fmt: Literal["csv", "html", "json"],
-    product: Text = None,
-    destination: Text = None,
-    origin: Text = None,
-    tiers: Text = None,
-    as_of: Text = None,
-    since: Text = None,
+    session: UiSessionDep, runtime: RuntimeDep, fmt: Literal["csv", "html", "json"], asked: AnalyzeQueryDep
 ) -> Response:
     """The analysis of these parameters as a file: CSV (one long table), the self-contained HTML page,
     or the JSON of `tiersight analyze --json`."""
-    form = Form(
-        _typed(product=product, destination=destination, origin=origin, tiers=tiers, as_of=as_of, since=since)
-    )
+    form = Form(_typed(**asked))
     params = analyze_params(form)
     if params is None:
         raise _first_error(form)
@@ -422,23 +450,11 @@ def run_scenario(runtime: Runtime, params: ScenarioParams) -> Scenario:
 
 @router.get("/scenario", response_class=HTMLResponse)
 def scenario_page(
-    request: Request,
-    session: UiSessionDep,
-    runtime: RuntimeDep,
-    origin: Text = None,
-    hs: Text = None,
-    destination: Text = None,
-    max_tier: Text = None,
-    as_of: Text = None,
-    since: Text = None,
-    top: Text = None,
-    company: Annotated[list[str] | None, Query(max_length=2000)] = None,
+    request: Request, session: UiSessionDep, runtime: RuntimeDep, asked: ScenarioQueryDep
 ) -> HTMLResponse:
-    submitted = origin is not None
-    companies = _companies(company)
-    typed = _typed(
-        origin=origin, hs=hs, destination=destination, max_tier=max_tier, as_of=as_of, since=since, top=top
-    )
+    fields, companies = asked
+    submitted = fields["origin"] is not None
+    typed = _typed(**fields)
     defaults = {"origin": "CN", "max_tier": "4", "top": "25"}
     shown = {name: value or defaults.get(name, "") for name, value in typed.items() if name != "origin"}
     form = Form({**typed, **shown, "company": "\n".join(companies)} if submitted else defaults)
@@ -461,32 +477,13 @@ def scenario_page(
 
 @router.get("/scenario/scenario.{fmt}")
 def scenario_download(
-    session: UiSessionDep,
-    runtime: RuntimeDep,
-    fmt: Literal["html", "json"],
-    origin: Text = None,
-    hs: Text = None,
-    destination: Text = None,
-    max_tier: Text = None,
-    as_of: Text = None,
-    since: Text = None,
-    top: Text = None,
-    company: Annotated[list[str] | None, Query(max_length=2000)] = None,
+    session: UiSessionDep, runtime: RuntimeDep, fmt: Literal["html", "json"], asked: ScenarioQueryDep
 ) -> Response:
     """The scenario of these parameters as a file: the self-contained HTML page or the JSON of
     `tiersight scenario --json`."""
-    form = Form(
-        _typed(
-            origin=origin,
-            hs=hs,
-            destination=destination,
-            max_tier=max_tier,
-            as_of=as_of,
-            since=since,
-            top=top,
-        )
-    )
-    params = scenario_params(form, _companies(company))
+    fields, companies = asked
+    form = Form(_typed(**fields))
+    params = scenario_params(form, companies)
     if params is None:
         raise _first_error(form)
     result = run_scenario(runtime, params)
