@@ -503,6 +503,13 @@ def html_environment() -> jinja2.Environment:
     return env
 
 
+def sankey_svg(layout: SankeyLayout, *, id: str, title: str, description: str) -> str:
+    """A Sankey layout as inline SVG markup (`_charts.html.j2`'s `sankey_chart`: a title, a description,
+    every label escaped), for a page of another environment to embed (the web UI's report)."""
+    chart = html_environment().get_template("_charts.html.j2").module.sankey_chart  # type: ignore[attr-defined]
+    return str(chart(layout, id, title, description))
+
+
 def _html_context(result: Analysis, *, rules_version: str) -> dict[str, object]:
     """What the page and the fragment draw: the chart layouts and the tables' rows with their shares."""
     traded = bool(result.by_tier_origin)

@@ -447,7 +447,8 @@ def render_csv(report: Report) -> bytes:
 # --- HTML ---------------------------------------------------------------------------------------
 
 
-def _fmt_money(value: float | None) -> str:
+def fmt_money(value: float | None) -> str:
+    """A USD amount as the HTML report shows it: two decimals, thousands separated; "" for none."""
     return "" if value is None else f"{value:,.2f}"
 
 
@@ -459,7 +460,7 @@ def _fmt_date(value: dt.date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
-def _http_url(value: str) -> str | None:
+def http_url(value: str) -> str | None:
     """A rule's source becomes a link only when it is a web address; anything else stays text."""
     return value if value.lower().startswith(("https://", "http://")) else None
 
@@ -468,8 +469,15 @@ def _severity_rank(flag: Flag) -> int:
     return SEVERITY_ORDER.get(flag.severity, -1)
 
 
-def _sorted_flags(line: LineResult) -> list[Flag]:
+def sorted_flags(line: LineResult) -> list[Flag]:
+    """Most severe first, then lowest tier, then rule id."""
     return sorted(line.flags, key=lambda f: (-_severity_rank(f), f.tier, f.rule_id))
+
+
+def flagged_lines(lines: Iterable[LineResult]) -> list[LineResult]:
+    """Lines with a flag, the most severe first, then in file order."""
+    found = [line for line in lines if line.flags]
+    return sorted(found, key=lambda line: (-max(_severity_rank(f) for f in line.flags), line.line))
 
 
 def template_environment() -> jinja2.Environment:
@@ -487,11 +495,11 @@ def template_environment() -> jinja2.Environment:
 @cache
 def _environment() -> jinja2.Environment:
     env = template_environment()
-    env.filters["money"] = _fmt_money
+    env.filters["money"] = fmt_money
     env.filters["score"] = _fmt_score
     env.filters["isodate"] = _fmt_date
-    env.globals["http_url"] = _http_url
-    env.globals["sorted_flags"] = _sorted_flags
+    env.globals["http_url"] = http_url
+    env.globals["sorted_flags"] = sorted_flags
     env.globals["line_totals"] = line_totals
     env.globals["tariff_stack"] = tariff_stack
     return env
@@ -510,10 +518,7 @@ def _tier_shares(cells: Sequence[UpstreamCell]) -> list[tuple[UpstreamCell, floa
 def render_html(report: Report) -> bytes:
     """A self-contained page for a person: summary first, then the evidence behind every flag, then
     what needs review (ambiguous), what found nothing (unmatched) and what could not be read."""
-    flagged = sorted(
-        (line for line in report.lines if line.flags),
-        key=lambda line: (-max(_severity_rank(f) for f in line.flags), line.line),
-    )
+    flagged = flagged_lines(report.lines)
     page = (
         _environment()
         .get_template("report.html.j2")

@@ -23,6 +23,7 @@ from screening.analysis_report import (
 )
 from screening.codes import region_of
 from screening.model import SEVERITY_ORDER, Flag, LineResult, PathStep, UpstreamCell
+from screening.report import sorted_flags
 
 FLAGGED = "flagged lines"
 NOT_FLAGGED = "lines not flagged"
@@ -173,17 +174,6 @@ def worst_severity(line: LineResult) -> str | None:
     if not line.flags:
         return None
     return max(line.flags, key=lambda flag: SEVERITY_ORDER.get(flag.severity, -1)).severity
-
-
-def sorted_flags(line: LineResult) -> list[Flag]:
-    """Most severe first, then lowest tier, then rule id (the HTML report's order)."""
-    return sorted(line.flags, key=lambda f: (-SEVERITY_ORDER.get(f.severity, -1), f.tier, f.rule_id))
-
-
-def flagged_lines(lines: Iterable[LineResult]) -> list[LineResult]:
-    """Lines with a flag, the most severe first, then in file order."""
-    found = [line for line in lines if line.flags]
-    return sorted(found, key=lambda line: (-SEVERITY_ORDER.get(worst_severity(line) or "", -1), line.line))
 
 
 def hit_text(flag: Flag) -> str:

@@ -9,7 +9,6 @@ the screening is done); an unknown id, or another tenant's, the 404 page."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from api.deps import RuntimeDep
 from api.reports import report_from_json
@@ -26,9 +26,19 @@ from api.ui.screenings import row
 from api.ui.session import UiSessionDep
 from screening import jobs
 from screening import report_views as views
-from screening.analysis_report import compact_money
+from screening.analysis_report import sankey_svg
 from screening.model import SEVERITY_ORDER, Flag, LineResult, Report
-from screening.report import FOCUS_ORIGIN, FORMATS, TariffStack, line_totals, tariff_stack
+from screening.report import (
+    FOCUS_ORIGIN,
+    FORMATS,
+    TariffStack,
+    flagged_lines,
+    fmt_money,
+    http_url,
+    line_totals,
+    sorted_flags,
+    tariff_stack,
+)
 from screening.rules import RuleSet
 
 router = APIRouter(prefix="/ui")
@@ -42,23 +52,8 @@ LINE_FILTERS: tuple[tuple[str, str], ...] = (
     ("unmatched", "Unmatched"),
 )
 FORMAT_LABELS: dict[str, str] = {"json": "JSON", "csv": "CSV", "html": "HTML", "xlsx": "Excel (XLSX)"}
+SANKEY_TITLE = "Value by origin and tier"
 FLAGGED_PER_PAGE = 25  # a page of a large screening stays a few hundred kilobytes
-
-
-def _money(value: float | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
-
-
-def _num(value: float) -> str:
-    """A coordinate for SVG markup: at most two decimals, never NaN or infinite."""
-    if not math.isfinite(value):
-        raise ValueError(f"chart coordinate {value!r} is not a finite number")
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _http_url(value: str) -> str | None:
-    """A rule's source becomes a link only when it is a web address; anything else stays text."""
-    return value if value.lower().startswith(("https://", "http://")) else None
 
 
 @cache
@@ -117,7 +112,7 @@ def _flagged(lines: Sequence[LineResult]) -> list[FlaggedLine]:
             FlaggedLine(
                 line=line,
                 worst=views.worst_severity(line) or "info",
-                flags=tuple(views.sorted_flags(line)),
+                flags=tuple(sorted_flags(line)),
                 stack=tariff_stack(line),
                 tier1_usd=tier1,
                 focus_usd=focus,
@@ -138,13 +133,21 @@ def _rules_met(report: Report) -> list[Flag]:
     return sorted(first.values(), key=lambda f: (-SEVERITY_ORDER.get(f.severity, -1), f.rule_id))
 
 
+def _sankey(cells: Sequence[views.FlowCell]) -> Markup | None:
+    """The value by origin region, tier and outcome as an inline SVG Sankey; None when nothing was traced."""
+    layout = views.report_sankey(cells)
+    if layout is None:
+        return None
+    return Markup(sankey_svg(layout, id="sankey", title=SANKEY_TITLE, description=views.sankey_text(cells)))
+
+
 def report_context(
     report: Report, *, authorities: Mapping[str, str], lines: str, page: int, base: str
 ) -> dict[str, Any]:
     """Everything the report template shows, computed from the stored report: `page` of the flagged
     lines (`base` is the page's address for the pager's links)."""
     summary = report.summary
-    flagged = views.flagged_lines(report.lines)
+    flagged = flagged_lines(report.lines)
     pages = Pages(page=1, size=FLAGGED_PER_PAGE, count=len(flagged), base=base)
     pages = Pages(page=min(page, pages.last), size=pages.size, count=pages.count, base=base)
     shown_flagged = flagged[pages.first_item - 1 : pages.last_item]
@@ -165,8 +168,7 @@ def report_context(
         "summary": summary,
         "tiles": tiles,
         "severities": [(name, count) for name, count in summary.flags_by_severity.items()],
-        "sankey": views.report_sankey(cells),
-        "sankey_text": views.sankey_text(cells),
+        "sankey_svg": _sankey(cells),
         "flow_table": views.flow_table(cells),
         "flagged": _flagged(shown_flagged),
         "pages": pages,
@@ -177,10 +179,8 @@ def report_context(
         "line_filters": LINE_FILTERS,
         "authorities": authorities,
         "focus_origin": FOCUS_ORIGIN,
-        "money": _money,
-        "compact": compact_money,
-        "num": _num,
-        "http_url": _http_url,
+        "money": fmt_money,
+        "http_url": http_url,
         "hit_text": views.hit_text,
         "totals": line_totals,
     }

@@ -8,17 +8,16 @@ import math
 from dataclasses import replace
 
 from screening.model import Flag, LineResult, Match, PathStep, UpstreamCell
+from screening.report import flagged_lines, sorted_flags
 from screening.report_views import (
     FLAGGED,
     NOT_FLAGGED,
-    flagged_lines,
     flow_cells,
     flow_table,
     hit_text,
     origins_reached,
     report_sankey,
     sankey_text,
-    sorted_flags,
     tier_tree,
     worst_severity,
 )
