@@ -1,6 +1,7 @@
-"""Queries the service needs that `SqlServiceStore` does not offer yet: a tenant's screenings, ERP
-receipts by webhook-id, and screenings counted by status. They take the store of the caller's unit of
-work and, like every repository, flush and never commit."""
+"""Queries the service needs that `SqlServiceStore` does not offer yet: a tenant's screenings (all, the
+newest of each lineage for review, the re-screens running), ERP receipts by webhook-id, and screenings
+counted by status. They take the store of the caller's unit of work and, like every repository, flush
+and never commit."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from screening.jobs import Job, JobStatus
@@ -23,19 +25,55 @@ def sql(stores: Stores) -> SqlServiceStore:
     return stores.jobs
 
 
-def tenant_jobs(store: SqlServiceStore, tenant: str, *, limit: int, status: JobStatus | None) -> list[Job]:
-    """The tenant's screenings, newest first; none (and no tenant row created) for an unknown tenant."""
+def _tenant_screenings(
+    store: SqlServiceStore, tenant: str, *where: ColumnElement[bool], limit: int
+) -> list[Job]:
+    """The tenant's screenings that meet `where`, newest first, read in one query; none (and no tenant
+    row created) for an unknown tenant."""
     tenant_id = store.tenant_id(tenant)
     if tenant_id is None:
         return []
-    query = select(col(ScreeningRow.id)).where(col(ScreeningRow.tenant_id) == tenant_id)
-    if status is not None:
-        query = query.where(col(ScreeningRow.status) == status)
-    ids = store.session.execute(
-        query.order_by(col(ScreeningRow.created_at).desc(), col(ScreeningRow.id).desc()).limit(limit)
+    rows = store.session.execute(
+        select(ScreeningRow)
+        .where(col(ScreeningRow.tenant_id) == tenant_id, *where)
+        .order_by(col(ScreeningRow.created_at).desc(), col(ScreeningRow.id).desc())
+        .limit(limit)
+        .execution_options(populate_existing=True)  # as `store.job` reads: the row as stored now
     ).scalars()
-    found = (store.job(tenant, job_id) for job_id in ids)
-    return [job for job in found if job is not None]
+    return [store.job_from_row(row) for row in rows]
+
+
+def tenant_jobs(store: SqlServiceStore, tenant: str, *, limit: int, status: JobStatus | None) -> list[Job]:
+    """The tenant's screenings, newest first."""
+    where = () if status is None else (col(ScreeningRow.status) == status,)
+    return _tenant_screenings(store, tenant, *where, limit=limit)
+
+
+def review_heads(store: SqlServiceStore, tenant: str, *, limit: int) -> list[Job]:
+    """The tenant's done screenings that are the newest of their lineage (no re-screen of them holds
+    it: only failed ones, or none), newest first: the screenings decisions are taken on."""
+    child = aliased(ScreeningRow)
+    held = (
+        select(col(child.id))
+        .where(
+            col(child.tenant_id) == col(ScreeningRow.tenant_id),
+            col(child.rescreen_of) == col(ScreeningRow.id),
+            col(child.status) != "failed",
+        )
+        .exists()
+    )
+    return _tenant_screenings(store, tenant, col(ScreeningRow.status) == "done", ~held, limit=limit)
+
+
+def rescreens_running(store: SqlServiceStore, tenant: str, *, limit: int) -> list[Job]:
+    """The tenant's re-screens still queued or running, newest first (their lineages wait for them)."""
+    return _tenant_screenings(
+        store,
+        tenant,
+        col(ScreeningRow.rescreen_of).is_not(None),
+        col(ScreeningRow.status).in_(("queued", "running")),
+        limit=limit,
+    )
 
 
 def status_counts(store: SqlServiceStore) -> dict[str, int]:

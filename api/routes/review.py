@@ -28,7 +28,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from api.deps import RateLimitedCallerDep, RuntimeDep, ScopeDep, TenantDep
@@ -291,54 +290,9 @@ def review_of(
     return Review(screening_id=screening_id, rescreened_by=newer.id if newer else None, lines=lines)
 
 
-def decisions_in_force(stores: services.Stores, tenant: str) -> dict[str, tuple[Decision, ...]]:
-    """The tenant's decisions in force by name key, for `review_of`."""
-    return _in_force(services.list_decisions(stores.network, tenant))
-
-
-def review_heads(store: SqlServiceStore, tenant: str, *, limit: int) -> list[jobs.Job]:
-    """The tenant's done screenings that are the newest of their lineage (no re-screen of them holds
-    it: only failed ones, or none), newest first: the screenings decisions are taken on."""
-    tenant_id = store.tenant_id(tenant)
-    if tenant_id is None:
-        return []
-    child = aliased(ScreeningRow)
-    held = (
-        select(col(child.id))
-        .where(
-            col(child.tenant_id) == tenant_id,
-            col(child.rescreen_of) == col(ScreeningRow.id),
-            col(child.status) != "failed",
-        )
-        .exists()
-    )
-    ids = store.session.execute(
-        select(col(ScreeningRow.id))
-        .where(col(ScreeningRow.tenant_id) == tenant_id, col(ScreeningRow.status) == "done", ~held)
-        .order_by(col(ScreeningRow.created_at).desc(), col(ScreeningRow.id).desc())
-        .limit(limit)
-    ).scalars()
-    found = (store.job(tenant, job_id) for job_id in ids)
-    return [job for job in found if job is not None]
-
-
-def rescreens_running(store: SqlServiceStore, tenant: str, *, limit: int) -> list[jobs.Job]:
-    """The tenant's re-screens still queued or running, newest first (their lineages wait for them)."""
-    tenant_id = store.tenant_id(tenant)
-    if tenant_id is None:
-        return []
-    ids = store.session.execute(
-        select(col(ScreeningRow.id))
-        .where(
-            col(ScreeningRow.tenant_id) == tenant_id,
-            col(ScreeningRow.rescreen_of).is_not(None),
-            col(ScreeningRow.status).in_(("queued", "running")),
-        )
-        .order_by(col(ScreeningRow.created_at).desc())
-        .limit(limit)
-    ).scalars()
-    found = (store.job(tenant, job_id) for job_id in ids)
-    return [job for job in found if job is not None]
+def decisions_in_force(decisions: Iterable[Decision]) -> dict[str, tuple[Decision, ...]]:
+    """The tenant's decisions (`services.list_decisions`) in force by name key, for `review_of`."""
+    return _in_force(decisions)
 
 
 # -- deciding -------------------------------------------------------------------------------------

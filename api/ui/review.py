@@ -24,7 +24,7 @@ from starlette.datastructures import FormData
 
 from api.deps import RuntimeDep
 from api.errors import NotReady, status_for
-from api.repository import sql
+from api.repository import rescreens_running, review_heads, sql
 from api.routes.review import (
     REVIEWED,
     LineDecisionIn,
@@ -32,8 +32,6 @@ from api.routes.review import (
     ReviewLine,
     decisions_in_force,
     record_decisions,
-    rescreens_running,
-    review_heads,
     review_of,
 )
 from api.runtime import Runtime
@@ -91,12 +89,12 @@ def _queue_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     with runtime.scope() as stores:
-        in_force = decisions_in_force(stores, session.tenant)
+        decisions = services.list_decisions(stores.network, session.tenant)
+        in_force = decisions_in_force(decisions)
         heads = review_heads(sql(stores), session.tenant, limit=HEADS_MAX)
         groups = [_group(job, review_of(stores, session.tenant, job.id, in_force)) for job in heads]
         running = rescreens_running(sql(stores), session.tenant, limit=20)
         notice = _rescreen_notice(stores, session.tenant, rescreen)
-        decisions = services.list_decisions(stores.network, session.tenant)
     shown = [group for group in groups if group.waiting or group.decided]
     return render(
         request,

@@ -150,7 +150,8 @@ class SqlServiceStore:
         ]
 
     # -- jobs -------------------------------------------------------------------------------------------
-    def _job(self, row: ScreeningRow) -> Job:
+    def job_from_row(self, row: ScreeningRow) -> Job:
+        """A screenings row as a `Job` (for queries of the service's own that select rows)."""
         created, updated = _utc(row.created_at), _utc(row.updated_at)
         assert created is not None and updated is not None
         status = _status(row.status)
@@ -219,9 +220,9 @@ class SqlServiceStore:
             assert submission.idempotency_key is not None
             found = self._by_idempotency(tenant_id, submission.idempotency_key)
             assert found is not None
-            return self._job(found), False
+            return self.job_from_row(found), False
         # The row holds exactly `values`: the job is built from them, not read back.
-        return self._job(ScreeningRow(**values)), True
+        return self.job_from_row(ScreeningRow(**values)), True
 
     def _by_idempotency(self, tenant_id: int, key: str) -> ScreeningRow | None:
         return self.session.execute(
@@ -234,7 +235,7 @@ class SqlServiceStore:
         row = self.session.get(ScreeningRow, job_id, populate_existing=True)
         if row is None or (tenant is not None and self.tenant_name(row.tenant_id) != tenant):
             return None
-        return self._job(row)
+        return self.job_from_row(row)
 
     def job_input(self, job_id: str) -> bytes:
         return bytes(
@@ -367,7 +368,7 @@ class SqlServiceStore:
             .where(col(ScreeningRow.status) == "done", col(ScreeningRow.id).not_in(replaced))
             .order_by(col(ScreeningRow.created_at))
         ).scalars()
-        return [self._job(row) for row in rows]
+        return [self.job_from_row(row) for row in rows]
 
     def failed_rescreens(self, job_id: str) -> int:
         return int(
