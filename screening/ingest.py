@@ -58,6 +58,7 @@ import json
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -835,12 +836,18 @@ def _supplier_source(
     kind = _kind(data[:_SAMPLE_BYTES], name)
     if kind == "xlsx":
         return kind, _sheet_records(_open_workbook(io.BytesIO(data), name), sheet, name)
-    text = _decode(data, name)
-    if not text.strip():
-        raise UnreadableFileError(f"{name} is empty.")
+    text = _supplier_text(data, name)
     if kind == "json":
         return kind, _parse_json(text, name)
     return kind, _text_source(text, name, _SUPPLIERS, overrides.fields if overrides else ())
+
+
+def _supplier_text(data: bytes, name: str) -> str:
+    """A supplier list in text (delimited or JSON), decoded; an empty one raises."""
+    text = _decode(data, name)
+    if not text.strip():
+        raise UnreadableFileError(f"{name} is empty.")
+    return text
 
 
 def read_suppliers(
@@ -893,6 +900,7 @@ class Preview:
     header_line: int  # the row the headers were read from (0 for JSON: the objects' keys)
     headers: tuple[str, ...]  # as written; "" for a column without a header
     fields: tuple[str, ...]  # per header: the field its cells are read as, or "" (not used)
+    mappable: tuple[bool, ...]  # per header: a column mapping can name it (it has a header, only once)
     rows: tuple[tuple[int, tuple[str, ...]], ...]  # (line, cells as text) of the first rows after the header
     row_count: int  # non-blank rows after the header
     line_count: int  # rows that can be screened
@@ -962,6 +970,9 @@ def preview_suppliers(
         key if i < len(header.keys) and header.index.get(key := header.keys[i]) == i else ""
         for i in range(width)
     )
+    keys = [_header_key(cell) for cell in headers]
+    counts = Counter(keys)
+    mappable = tuple(bool(key) and counts[key] == 1 for key in keys)
     return Preview(
         filename=name,
         format="csv" if kind == "text" else kind,
@@ -969,6 +980,7 @@ def preview_suppliers(
         header_line=header.line,
         headers=tuple(cell.strip() for cell in headers),
         fields=fields,
+        mappable=mappable,
         rows=tuple((line, shown + ("",) * (width - len(shown))) for line, shown in sample),
         row_count=count,
         line_count=len(lines),
@@ -1015,7 +1027,9 @@ def annotate_suppliers(
     digest = hashlib.sha256(data).hexdigest()
     overrides = _overrides(columns)
     stem = Path(name).stem or "suppliers"
-    kind, source = _supplier_source(data, name, sheet, overrides)
+    if _kind(data[:_SAMPLE_BYTES], name) == "text":  # decoded and sniffed once, here
+        return _annotated_text(data, name, stem, overrides)
+    _, source = _supplier_source(data, name, sheet, overrides)
     if isinstance(source, list):
         notes = _notes(_suppliers_json(source, name, digest, overrides).errors)
         keys = _json_keys(source)
@@ -1028,14 +1042,17 @@ def annotate_suppliers(
             )
             items.append([*cells, notes.get(line, "")])
         return AnnotatedFile(_csv_bytes(items, ",", "\r\n", bom=True), f"{stem}-annotated.csv", "csv")
-    if kind == "xlsx":
-        header, _, errors = _read_records(source, name, overrides)
-        return AnnotatedFile(
-            _annotated_workbook(data, name, sheet, header.line, _notes(errors)),
-            f"{stem}-annotated.xlsx",
-            "xlsx",
-        )
-    text = _decode(data, name)
+    header, _, errors = _read_records(source, name, overrides)  # a workbook: its values read
+    return AnnotatedFile(
+        _annotated_workbook(data, name, sheet, header.line, _notes(errors)),
+        f"{stem}-annotated.xlsx",
+        "xlsx",
+    )
+
+
+def _annotated_text(data: bytes, name: str, stem: str, overrides: _Overrides | None) -> AnnotatedFile:
+    """Delimited text with the errors column, written with the file's delimiter and line ends."""
+    text = _supplier_text(data, name)
     delimiter = _sniff_delimiter(text[:_SAMPLE_BYTES], _SUPPLIERS, overrides.fields if overrides else ())
     records = list(_csv_records(io.StringIO(text, newline=""), delimiter, name))
     header, _, errors = _read_records(iter(records), name, overrides)

@@ -19,7 +19,7 @@ import binascii
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -74,6 +74,7 @@ class Posted:
     max_tier: str
     columns: dict[str, str] | None  # header -> field ("" for not used), for this file only
     page: str  # the page's token (idempotency)
+    sha256: str  # of `data`: which file a mapping was made for, and the idempotency key's material
 
 
 def _fields() -> list[tuple[str, str]]:
@@ -104,14 +105,15 @@ def read_form(
         raise InputError("choose a supplier list (CSV, XLSX or JSON) to upload")
     name = Path(name).name or "upload"
     headers, fields = header or [], field or []
+    digest = hashlib.sha256(data).hexdigest()
     columns: dict[str, str] | None = None
-    if mapped_for and mapped_for == hashlib.sha256(data).hexdigest() and headers:
+    if mapped_for and mapped_for == digest and headers:
         if len(headers) != len(fields):
             raise InputError("the column mapping was not posted whole; preview the file again")
         columns = {
             h: ("" if f == ingest.IGNORE else f) for h, f in zip(headers, fields, strict=True) if h.strip()
         }
-    return Posted(data, name, as_of.strip(), max_tier.strip(), columns or None, page)
+    return Posted(data, name, as_of.strip(), max_tier.strip(), columns or None, page, digest)
 
 
 PostedDep = Annotated[Posted, Depends(read_form)]
@@ -136,14 +138,10 @@ def _preview(posted: Posted, chosen: dict[str, str] | None = None) -> dict[str, 
     """The preview for the page; `chosen` (header -> field) overrides what the selects show."""
     found = ingest.preview_suppliers(posted.data, posted.filename, columns=posted.columns, rows=PREVIEW_ROWS)
     written = {f: h for h, f in zip(found.headers, found.fields, strict=True) if f}
-    counts: dict[str, int] = {}
-    for text in found.headers:
-        key = " ".join(text.split()).casefold()
-        counts[key] = counts.get(key, 0) + 1
     columns = []
-    for i, (text, mapped) in enumerate(zip(found.headers, found.fields, strict=True)):
+    per_column = zip(found.headers, found.fields, found.mappable, strict=True)
+    for i, (text, mapped, mappable) in enumerate(per_column):
         example = next((cells[i] for _, cells in found.rows if cells[i]), "")
-        mappable = bool(text) and counts[" ".join(text.split()).casefold()] == 1
         shown = chosen.get(text, mapped) if chosen else mapped
         columns.append(
             {"index": i, "header": text, "field": shown, "mappable": mappable, "example": example[:60]}
@@ -184,7 +182,7 @@ def _view(posted: Posted | None, *, page: str, error: str | None = None, keep: b
         if not isinstance(exc, UnreadableFileError):
             # a mapping that no longer fits: show the file as the automatic matching reads it
             try:
-                view.preview = _preview(Posted(**{**_fields_of(posted), "columns": None}), posted.columns)
+                view.preview = _preview(replace(posted, columns=None), posted.columns)
             except InputError:
                 view.preview = None
     if keep and view.preview is not None:
@@ -193,10 +191,6 @@ def _view(posted: Posted | None, *, page: str, error: str | None = None, keep: b
         else:
             view.too_big = True
     return view
-
-
-def _fields_of(posted: Posted) -> dict[str, Any]:
-    return {name: getattr(posted, name) for name in Posted.__dataclass_fields__}
 
 
 def _render(
@@ -299,7 +293,7 @@ def _idempotency_key(posted: Posted) -> str | None:
     if not posted.page:
         return None
     material = json.dumps(
-        [posted.page, hashlib.sha256(posted.data).hexdigest(), posted.columns, posted.as_of, posted.max_tier],
+        [posted.page, posted.sha256, posted.columns, posted.as_of, posted.max_tier],
         sort_keys=True,
     )
     return "ui:" + hashlib.sha256(material.encode()).hexdigest()[:40]

@@ -188,6 +188,17 @@ def test_the_preview_of_json_and_ragged_rows() -> None:
     assert ragged.rows == ((2, ("Acme", "CN", "surplus")),)
 
 
+def test_the_preview_says_which_columns_a_mapping_can_name() -> None:
+    """A column without a header, or with one the row has twice (loosely: spaces and case), cannot be
+    named by a mapping, as `read_suppliers` would refuse it."""
+    data = b"Supplier,Note, note ,Country\nAcme,a,b,CN,extra\n"
+    preview = preview_suppliers(data, "n.csv")
+    assert preview.headers == ("Supplier", "Note", "note", "Country", "")
+    assert preview.mappable == (True, False, False, True, False)
+    with pytest.raises(InputError, match="has 2 columns named 'Note'"):
+        preview_suppliers(data, "n.csv", columns={"Note": "part_description"})
+
+
 def test_an_unreadable_file_is_still_refused_by_the_preview() -> None:
     with pytest.raises(UnreadableFileError):
         preview_suppliers(b"%PDF-1.4 ...", "s.pdf")
