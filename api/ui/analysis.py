@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -44,6 +44,7 @@ QUICK_PRODUCTS: tuple[tuple[str, str], ...] = (
 )
 TIERS = tuple(range(1, 10))  # the services take 1 to 9
 MAX_COMPANIES = 10  # company filters on the what-if page
+CSS_CACHE = "public, max-age=3600"  # the reports' styles change only with a new release
 
 Text = Annotated[str | None, Query(max_length=200)]
 
@@ -200,16 +201,7 @@ class AnalyzeParams:
     since: dt.date | None
 
     def query(self) -> str:
-        return _query(
-            {
-                "product": self.product,
-                "destination": self.destination,
-                "origin": self.origin,
-                "tiers": self.tiers,
-                "as_of": self.as_of,
-                "since": self.since,
-            }
-        )
+        return _query(asdict(self))  # the fields are named as the page's parameters
 
 
 def analyze_params(form: Form) -> AnalyzeParams | None:
@@ -326,15 +318,26 @@ ScenarioQueryDep = Annotated[tuple[dict[str, str | None], list[str]], Depends(sc
 
 
 @cache
-def _charts_css() -> str:
-    return analysis_report.html_environment().get_template("_charts.css").render()
+def _report_css(name: Literal["charts", "scenario"]) -> str:
+    return analysis_report.html_environment().get_template(f"_{name}.css").render()
+
+
+def _css(name: Literal["charts", "scenario"]) -> Response:
+    return Response(_report_css(name), media_type="text/css", headers={"Cache-Control": CSS_CACHE})
 
 
 @router.get("/charts.css", include_in_schema=False)
 def charts_css() -> Response:
     """The charts' styles of the self-contained HTML reports (`screening/templates/_charts.css`), served
     as they are so the pages that embed the reports' fragments draw them the same way."""
-    return Response(_charts_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+    return _css("charts")
+
+
+@router.get("/scenario.css", include_in_schema=False)
+def scenario_css() -> Response:
+    """The scenario report's own styles (`screening/templates/_scenario.css`: evidence paths, the
+    alternatives, its tables as cards on a phone), for the what-if page."""
+    return _css("scenario")
 
 
 @router.get("/analyze", response_class=HTMLResponse)

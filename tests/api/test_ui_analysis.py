@@ -85,6 +85,11 @@ def test_both_pages_take_the_chart_styles_of_the_html_reports(service: Service) 
     assert report.status_code == 200 and styles.text in report.text
     for page in (ANALYZE, SCENARIO):
         assert '<link rel="stylesheet" href="/ui/charts.css">' in client.get(page).text
+    scenario = client.get("/ui/scenario.css")
+    assert scenario.status_code == 200 and "details.hop" in scenario.text
+    assert '<link rel="stylesheet" href="/ui/scenario.css">' in client.get(SCENARIO).text
+    exported = client.get(f"/ui/scenario/scenario.html?origin=CN&hs=850790&destination=US&as_of={AS_OF}")
+    assert exported.status_code == 200 and scenario.text in exported.text
 
 
 def test_the_analysis_downloads_in_three_formats(service: Service) -> None:
