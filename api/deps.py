@@ -92,19 +92,24 @@ async def get_tenant(caller: CallerDep) -> str:
 TenantDep = Annotated[str, Depends(get_tenant)]
 
 
-async def rate_limited(caller: CallerDep, runtime: RuntimeDep) -> Caller:
-    """The caller, once its key's bucket gave a token; 429 with `Retry-After` otherwise."""
-    buckets = runtime.buckets
-    wait = (
-        await run_in_threadpool(buckets.take, caller.key_prefix)
-        if buckets.remote
-        else buckets.take(caller.key_prefix)
-    )
+def take_token(runtime: Runtime, key_prefix: str) -> None:
+    """A token from the bucket of the key (the JSON API's submissions and decisions, and the web UI's
+    forms that submit or decide); 429 with `Retry-After` when it is empty."""
+    wait = runtime.buckets.take(key_prefix)
     if wait > 0:
         raise RateLimited(
             f"too many submissions with this API key; retry in {retry_after(wait)} s",
             {"Retry-After": retry_after(wait)},
         )
+
+
+async def rate_limited(caller: CallerDep, runtime: RuntimeDep) -> Caller:
+    """The caller, once its key's bucket gave a token (`take_token`: off the event loop when the
+    buckets are in Redis)."""
+    if runtime.buckets.remote:
+        await run_in_threadpool(take_token, runtime, caller.key_prefix)
+    else:
+        take_token(runtime, caller.key_prefix)
     return caller
 
 

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.deps import RuntimeDep
+from api.deps import RuntimeDep, take_token
 from api.errors import NotReady, status_for
 from api.repository import rescreens_running, review_heads, sql
 from api.routes.review import (
@@ -36,7 +36,7 @@ from api.routes.review import (
 )
 from api.runtime import Runtime
 from api.ui.pages import env, render
-from api.ui.session import CsrfSessionDep, UiSession, UiSessionDep, take_token
+from api.ui.session import CsrfSessionDep, UiSession, UiSessionDep
 from screening import jobs, services
 from screening.decisions import Decision
 from screening.errors import InputError, NotFoundError
@@ -227,7 +227,7 @@ async def decide(
     def work() -> Response:
         try:
             items = decisions_from_form(form)
-            take_token(runtime, session)
+            take_token(runtime, session.key_prefix)
             rescreen = record_decisions(runtime, session.tenant, session.key_prefix, screening_id, items)
         except (InputError, NotFoundError, NotReady) as exc:
             if back == "screening":

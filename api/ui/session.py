@@ -19,9 +19,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 
 from api.deps import RuntimeDep
-from api.errors import ApiError, Forbidden, RateLimited
-from api.limits import retry_after
-from api.runtime import Runtime
+from api.errors import ApiError, Forbidden
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -105,14 +103,3 @@ CsrfSessionDep = Annotated[UiSession, Depends(checked_csrf)]
 
 def login_url(next_path: str) -> str:
     return "/ui/login?next=" + quote(next_path, safe="/")
-
-
-def take_token(runtime: Runtime, session: UiSession) -> None:
-    """The JSON API's rate limit for a form that submits or decides: a token from the bucket of the
-    session's key (429 with `Retry-After` when it is empty), so the UI is no way around it."""
-    wait = runtime.buckets.take(session.key_prefix)
-    if wait > 0:
-        raise RateLimited(
-            f"too many submissions with this API key; retry in {retry_after(wait)} s",
-            {"Retry-After": retry_after(wait)},
-        )

@@ -27,12 +27,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import Caller, RuntimeDep
+from api.deps import Caller, RuntimeDep, take_token
 from api.errors import RateLimited
 from api.routes.screenings import submit_screening
 from api.submissions import Body, as_of_value, max_tier_value, submission
 from api.ui.pages import render
-from api.ui.session import CsrfSessionDep, UiSession, UiSessionDep, take_token
+from api.ui.session import CsrfSessionDep, UiSession, UiSessionDep
 from screening import ingest
 from screening.errors import InputError, UnreadableFileError
 from screening.jobs import MAX_TIER_RANGE
@@ -272,7 +272,7 @@ def submit(request: Request, session: CsrfSessionDep, posted: PostedDep, runtime
             max_tier=max_tier_value(body.max_tier),
             idempotency_key=_idempotency_key(posted),
         )
-        take_token(runtime, session)
+        take_token(runtime, session.key_prefix)
         caller = Caller(tenant=session.tenant, key_prefix=session.key_prefix, tenant_id=session.tenant_id)
         job = submit_screening(runtime, caller, new)
     except InputError as exc:
