@@ -216,17 +216,8 @@ def analyze_params(form: Form) -> AnalyzeParams | None:
 
 
 def run_analysis(runtime: Runtime, params: AnalyzeParams) -> Analysis:
-    with runtime.scope() as stores:
-        return services.analyze(
-            stores.network,
-            runtime.rules,
-            product=params.product,
-            destination=params.destination,
-            origin=params.origin,
-            tiers=params.tiers,
-            as_of=params.as_of,
-            since=params.since,
-        )
+    with runtime.scope() as stores:  # the parameters are named as the service's
+        return services.analyze(stores.network, runtime.rules, **asdict(params))
 
 
 def _quick_links(form: Form, page: str, field_name: str, defaults: Mapping[str, str]) -> list[dict[str, str]]:
@@ -436,19 +427,8 @@ def _companies(values: list[str] | None) -> list[str]:
 
 
 def run_scenario(runtime: Runtime, params: ScenarioParams) -> Scenario:
-    with runtime.scope() as stores:
-        return services.scenario(
-            stores.network,
-            runtime.rules,
-            origin=params.origin,
-            hs=params.hs,
-            destination=params.destination,
-            companies=params.companies,
-            as_of=params.as_of,
-            since=params.since,
-            max_tier=params.max_tier,
-            top=params.top,
-        )
+    with runtime.scope() as stores:  # the parameters are named as the service's
+        return services.scenario(stores.network, runtime.rules, **asdict(params))
 
 
 @router.get("/scenario", response_class=HTMLResponse)

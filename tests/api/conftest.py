@@ -4,6 +4,7 @@ them, and a `TestClient` that runs the app's start-up (migration, resumed jobs) 
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -144,3 +145,20 @@ def make_service(
 @pytest.fixture
 def service(make_service: ServiceFactory) -> Service:
     return make_service()
+
+
+def ui_login(service: Service, page: str = "/ui/screenings") -> str:
+    """Log the service's client into the web UI with acme's key; the CSRF token of its session, as
+    `page` carries it in its forms."""
+    client = service.client
+    form = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/login").text)
+    assert form is not None
+    answer = client.post(
+        "/ui/login",
+        data={"api_key": service.acme.api_key, "csrf_token": form.group(1), "next": page},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
+    assert token is not None
+    return token.group(1)

@@ -8,9 +8,8 @@ import re
 import pytest
 
 from api.ui import alerts
-from tests.api.conftest import Service, sqlite_only
+from tests.api.conftest import Service, sqlite_only, ui_login
 from tests.api.test_redeliver import HOOK, deliver, log, screen, subscribe
-from tests.api.test_ui_upload import log_in
 
 
 def shown(html: str) -> list[int]:
@@ -28,7 +27,7 @@ def test_a_long_delivery_log_is_read_a_page_at_a_time(
     deliver(service, status=500)
     whole = [d["id"] for d in log(service, service.acme, sub_id)]
     assert len(whole) >= 5
-    log_in(service)
+    ui_login(service, "/ui/alerts")
 
     page = service.client.get("/ui/alerts").text
     assert shown(page) == whole[:2]

@@ -16,24 +16,15 @@ from screening import analysis_report, scenario_report, services
 from screening.rules import load_rules
 from screening.storage.db import session_scope
 from screening.storage.repository import SqlNetworkStore
-from tests.api.conftest import AS_OF, Service, TestClient
+from tests.api.conftest import AS_OF, Service, TestClient, ui_login
 
 ANALYZE = f"/ui/analyze?product=850760&destination=US&tiers=2&as_of={AS_OF}"
 SCENARIO = f"/ui/scenario?origin=CN&hs=850790&destination=US&max_tier=3&as_of={AS_OF}"
 
 
 def log_in(service: Service) -> TestClient:
-    client = service.client
-    page = client.get("/ui/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    answer = client.post(
-        "/ui/login",
-        data={"api_key": service.acme.api_key, "csrf_token": token.group(1), "next": "/ui/analyze"},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return client
+    ui_login(service, "/ui/analyze")
+    return service.client
 
 
 def test_pages_and_downloads_need_a_session(service: Service) -> None:

@@ -6,28 +6,11 @@ The browser side (preview, correcting the mapping, progress) is tests/e2e/test_u
 from __future__ import annotations
 
 import hashlib
-import re
 
 import httpx
 
-from tests.api.conftest import AS_OF, Service, ServiceFactory, sqlite_only, wait_done
+from tests.api.conftest import AS_OF, Service, ServiceFactory, sqlite_only, ui_login, wait_done
 from tests.api.test_columns import GERMAN, MAPPING
-
-
-def log_in(service: Service) -> str:
-    """Log the service's client in with acme's key; the session's CSRF token."""
-    client = service.client
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/login").text)
-    assert token is not None
-    answer = client.post(
-        "/ui/login",
-        data={"api_key": service.acme.api_key, "csrf_token": token.group(1), "next": "/ui/upload"},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/upload").text)
-    assert found is not None
-    return found.group(1)
 
 
 def post_upload(service: Service, csrf: str, page: str) -> httpx.Response:
@@ -49,7 +32,7 @@ def post_upload(service: Service, csrf: str, page: str) -> httpx.Response:
 
 @sqlite_only
 def test_the_upload_form_submits_the_corrected_mapping(service: Service) -> None:
-    csrf = log_in(service)
+    csrf = ui_login(service, "/ui/upload")
     answer = post_upload(service, csrf, "page-1")
     assert answer.status_code == 303, answer.text
     screening_id = answer.headers["Location"].split("submitted=")[1]
@@ -63,7 +46,7 @@ def test_the_upload_form_submits_the_corrected_mapping(service: Service) -> None
 @sqlite_only
 def test_the_upload_form_is_rate_limited_with_the_key(make_service: ServiceFactory) -> None:
     service = make_service(rate_limit_per_minute=6, rate_limit_burst=2)
-    csrf = log_in(service)
+    csrf = ui_login(service, "/ui/upload")
     codes = [post_upload(service, csrf, f"page-{n}").status_code for n in range(2)]
     refused = post_upload(service, csrf, "page-3")
     assert codes == [303, 303] and refused.status_code == 429
