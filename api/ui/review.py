@@ -65,8 +65,10 @@ class Group:
 
 
 def _group(job: jobs.Job, review: Review) -> Group:
-    waiting = [line for line in review.lines if line.status in REVIEWED and not line.decided]
-    decided = [line for line in review.lines if line not in waiting]
+    waiting: list[ReviewLine] = []
+    decided: list[ReviewLine] = []
+    for line in review.lines:  # one pass: `line not in waiting` compared models pairwise
+        (waiting if line.status in REVIEWED and not line.decided else decided).append(line)
     return Group(job, review, waiting, decided)
 
 
@@ -110,7 +112,6 @@ def _queue_page(
         error=error,
         decisions=_newest_first(decisions)[:DECISIONS_SHOWN],
         decisions_total=len(decisions),
-        single=False,
         heads_max=HEADS_MAX,
         status_code=status_code,
     )
@@ -139,7 +140,6 @@ def _screening_page(
         group=group,
         newer=newer,
         error=error,
-        single=True,
         status_code=status_code,
     )
 

@@ -201,7 +201,6 @@ def _render(
         "accept": ACCEPT,
         "tier_range": MAX_TIER_RANGE,
         "keep_kib": KEEP_BYTES // 1024,
-        "errors_shown": ERRORS_SHOWN,
         "labels": FIELD_LABELS,
     }
     if fragment:
